@@ -1,0 +1,153 @@
+"""What every backend is: a name, the tasks it can do, ``load()`` and ``run(batch)``.
+
+Backends never touch the store: the runner hands them ``Utterance`` batches and writes the
+``Result`` rows they return. Heavy imports (torch, sherpa_onnx, transformers) belong in
+``load()`` so that listing or choosing a backend stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from backends.audio import AudioError, load_audio
+
+
+class BackendError(Exception):
+    """Base of every error a backend raises on purpose."""
+
+
+class BackendUnavailable(BackendError):
+    """The backend's extra (a Python package or an external program) is not installed."""
+
+
+class BackendConfigError(BackendError):
+    """The options do not describe a model this backend can run (missing file, bad value)."""
+
+
+class BackendRunError(BackendError):
+    """The model failed for the whole batch (an external program exited non-zero, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One pending utterance as the runner hands it to a backend."""
+
+    id: int
+    key: str
+    audio: str
+    duration: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A backend's answer for one utterance.
+
+    ``text`` None with an ``error`` is a failure; a label task's off-label answer keeps its raw
+    text and carries the error "not a label". ``system`` overrides the run's system name for
+    backends that produce several systems at once (wenet-cli with several modes).
+    """
+
+    utt_id: int
+    text: str | None
+    score: float | None = None
+    error: str | None = None
+    system: str | None = None
+
+
+@dataclass(slots=True)
+class BackendOptions:
+    """The options ``wuwb prefill`` passes to every backend, plus its own (``extra``)."""
+
+    task: str = "asr"
+    model: Path | None = None
+    adapters: Path | None = None
+    device: str = "cpu"
+    batch_size: int = 8
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def get_str(self, name: str, default: str) -> str:
+        value = self.extra.get(name)
+        return default if value is None else str(value)
+
+    def get_int(self, name: str, default: int) -> int:
+        value = self.extra.get(name)
+        return default if value is None else int(str(value))
+
+    def get_float(self, name: str, default: float) -> float:
+        value = self.extra.get(name)
+        return default if value is None else float(str(value))
+
+    def require_model(self) -> Path:
+        if self.model is None:
+            raise BackendConfigError("--model is required for this backend")
+        if not self.model.exists():
+            raise BackendConfigError(f"model not found: {self.model}")
+        return self.model
+
+
+class Backend(ABC):
+    """A model runner. Subclasses set the class attributes and implement ``run``."""
+
+    name: ClassVar[str]
+    tasks: ClassVar[frozenset[str]]
+    summary: ClassVar[str]
+    # The pip extra that installs what ``load()`` imports, and the modules it imports.
+    extra: ClassVar[str | None] = None
+    modules: ClassVar[tuple[str, ...]] = ()
+    # What else it needs that pip cannot install (an external program, a checkout).
+    needs: ClassVar[str] = ""
+
+    def __init__(self, options: BackendOptions) -> None:
+        if options.task not in self.tasks:
+            raise BackendConfigError(
+                f"backend {self.name} cannot do task {options.task!r} "
+                f"(it does {', '.join(sorted(self.tasks))})"
+            )
+        self.options = options
+
+    @classmethod
+    def add_arguments(cls, parser: argparse._ArgumentGroup) -> None:
+        """Add this backend's own command-line options (dest names become ``extra`` keys)."""
+
+    def systems(self, system: str) -> list[str]:
+        """The system names one run writes; the first decides what is pending."""
+        return [system]
+
+    def load(self) -> None:  # noqa: B027 - optional hook: external-program backends need none
+        """Import the heavy stack and load the model; called once before the first batch."""
+
+    @abstractmethod
+    def run(self, batch: Sequence[Utterance]) -> list[Result]:
+        """One result per utterance (any order); a per-utterance failure is a Result too."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the model (GPU memory, temporary folders)."""
+
+
+class InProcessBackend(Backend):
+    """A backend that decodes waveforms itself: audio is read here, once, the shared way."""
+
+    def run(self, batch: Sequence[Utterance]) -> list[Result]:
+        results: list[Result] = []
+        loaded: list[tuple[Utterance, np.ndarray]] = []
+        for utt in batch:
+            try:
+                loaded.append((utt, load_audio(utt.audio)))
+            except AudioError as exc:
+                results.append(Result(utt.id, None, error=str(exc)))
+        if loaded:
+            outputs = self.infer([wave for _, wave in loaded])
+            for (utt, _), (text, score) in zip(loaded, outputs, strict=True):
+                results.append(Result(utt.id, text, score))
+        return results
+
+    @abstractmethod
+    def infer(self, waves: list[np.ndarray]) -> list[tuple[str, float | None]]:
+        """Text and optional score for each 16 kHz mono float32 waveform."""

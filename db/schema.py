@@ -1,0 +1,120 @@
+"""The project file's schema and its migrations, numbered by PRAGMA user_version."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Each entry migrates from version i to i + 1; append, never edit a released one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value TEXT
+    );
+    CREATE TABLE utterances (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        audio TEXT NOT NULL,
+        duration REAL,
+        sample_rate INTEGER,
+        audio_error TEXT,
+        subset TEXT,
+        domain TEXT,
+        sub_dialect TEXT,
+        confidence REAL,
+        dnsmos REAL,
+        snr REAL,
+        extra TEXT,
+        draft TEXT,
+        gold TEXT,
+        translation TEXT,
+        age TEXT,
+        gender TEXT,
+        emotion TEXT,
+        status TEXT NOT NULL DEFAULT 'todo'
+            CHECK (status IN ('todo', 'accepted', 'skipped', 'flagged')),
+        note TEXT,
+        annotator TEXT,
+        updated_at TEXT,
+        version INTEGER NOT NULL DEFAULT 0,
+        disagreement REAL
+    );
+    -- Sort keys as expressions so NULLs order first and keyset cursors stay plain numbers.
+    CREATE INDEX utt_duration ON utterances (IFNULL(duration, -1), id);
+    CREATE INDEX utt_confidence ON utterances (IFNULL(confidence, -1), id);
+    CREATE INDEX utt_disagreement ON utterances (IFNULL(disagreement, -1), id);
+    CREATE INDEX utt_status ON utterances (status, key);
+
+    CREATE TABLE hypotheses (
+        utt_id INTEGER NOT NULL REFERENCES utterances (id) ON DELETE CASCADE,
+        task TEXT NOT NULL,
+        system TEXT NOT NULL,
+        text TEXT,
+        score REAL,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        -- Counts against the utterance's reference (gold once accepted, else the draft),
+        -- kept current on every edit so reports and CER sorts are plain SQL.
+        n INTEGER,
+        s INTEGER,
+        d INTEGER,
+        i INTEGER,
+        cer REAL,
+        PRIMARY KEY (utt_id, task, system)
+    ) WITHOUT ROWID;
+    CREATE INDEX hyp_system ON hypotheses (system, task, IFNULL(cer, -1), utt_id);
+
+    CREATE TABLE edits (
+        id INTEGER PRIMARY KEY,
+        utt_id INTEGER NOT NULL REFERENCES utterances (id) ON DELETE CASCADE,
+        field TEXT NOT NULL,
+        old TEXT,
+        new TEXT,
+        annotator TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX edit_utt ON edits (utt_id);
+    CREATE INDEX edit_day ON edits (annotator, at);
+
+    -- Text search over drafts and hypotheses; trigram matches substrings of Chinese text.
+    CREATE VIRTUAL TABLE utt_fts USING fts5 (text, tokenize = 'trigram');
+    -- Utterances changed since they were indexed (new ones are found by id watermark).
+    CREATE TABLE fts_dirty (utt_id INTEGER PRIMARY KEY);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    """The file is not a project this version can open."""
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the file to SCHEMA_VERSION, one migration per transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"project schema version {version} is newer than this wu-workbench "
+            f"({SCHEMA_VERSION}); upgrade wu-workbench"
+        )
+    for step in range(version, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in _statements(MIGRATIONS[step]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {step + 1}")
+        conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would commit on its own; split so each migration is one transaction.
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buf += line + "\n"
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return [s for s in out if s.strip(";\n ")]

@@ -1,0 +1,658 @@
+"""The project file: one SQLite database per project, and the few queries the tools need.
+
+Every list query is keyset-paged on an index; nothing here loads all rows. One Store may be
+shared by threads: a lock serialises use of its connection.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+from db import metrics
+from db.schema import migrate
+
+STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
+GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
+EDITABLE: tuple[str, ...] = (
+    "draft", "gold", "translation", "age", "gender", "emotion", "status", "note",
+)
+SORT_FIELDS: tuple[str, ...] = ("key", "duration", "confidence", "disagreement", "cer")
+_SORT_EXPR = {
+    "key": "u.key",
+    "duration": "IFNULL(u.duration, -1)",
+    "confidence": "IFNULL(u.confidence, -1)",
+    "disagreement": "IFNULL(u.disagreement, -1)",
+    "cer": "IFNULL(h.cer, -1)",
+}
+_HEAD = 40  # characters of the draft a list row carries
+
+
+def now() -> str:
+    """UTC timestamp as stored in the file (ISO 8601, seconds)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StoreError(RuntimeError):
+    """A request the project file cannot satisfy (unknown id, bad field, bad filter)."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which utterances a list shows. Every field narrows; None means no constraint."""
+
+    status: str | None = None
+    group_field: str | None = None
+    group_value: str | None = None
+    task: str = "asr"
+    has_system: str | None = None
+    missing_system: str | None = None
+    cer_system: str | None = None
+    cer_min: float | None = None
+    cer_max: float | None = None
+    disagreement_min: float | None = None
+    disagreement_max: float | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str = "key"
+    descending: bool = False
+    system: str | None = None  # whose CER, for field "cer"
+
+
+Cursor = tuple[Any, int]
+
+
+@dataclass(frozen=True)
+class ListRow:
+    id: int
+    key: str
+    status: str
+    duration: float | None
+    group: str | None
+    confidence: float | None
+    disagreement: float | None
+    draft_head: str
+    cursor: Cursor
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    system: str
+    task: str
+    text: str | None
+    score: float | None
+    error: str | None
+    created_at: str
+    n: int | None
+    s: int | None
+    d: int | None
+    i: int | None
+    cer: float | None
+
+    @property
+    def errors(self) -> int | None:
+        return None if self.n is None else (self.s or 0) + (self.d or 0) + (self.i or 0)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    id: int
+    key: str
+    audio: str
+    duration: float | None
+    sample_rate: int | None
+    audio_error: str | None
+    subset: str | None
+    domain: str | None
+    sub_dialect: str | None
+    confidence: float | None
+    dnsmos: float | None
+    snr: float | None
+    extra: str | None
+    draft: str | None
+    gold: str | None
+    translation: str | None
+    age: str | None
+    gender: str | None
+    emotion: str | None
+    status: str
+    note: str | None
+    annotator: str | None
+    updated_at: str | None
+    version: int
+    disagreement: float | None
+    hypotheses: tuple[Hypothesis, ...] = field(default=())
+
+    @property
+    def reference(self) -> str | None:
+        """What hypotheses are scored against: gold once accepted, else the draft."""
+        return self.gold if self.status == "accepted" and self.gold is not None else self.draft
+
+
+_UTT_COLUMNS = [f.name for f in fields(Utterance) if f.name != "hypotheses"]
+_HYP_COLUMNS = [f.name for f in fields(Hypothesis)]
+
+
+@dataclass(frozen=True)
+class HypothesisIn:
+    """A hypothesis to write. A failure is text None with the reason in error."""
+
+    utt_id: int
+    system: str
+    task: str
+    text: str | None
+    score: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    id: int
+    key: str
+    audio: str
+    duration: float | None
+    audio_error: str | None
+
+
+class Conflict(StoreError):
+    """Another reviewer saved this utterance since it was loaded: theirs is the saved state."""
+
+    def __init__(self, theirs: Utterance) -> None:
+        super().__init__(
+            f"{theirs.key} was saved by {theirs.annotator or 'someone'} at {theirs.updated_at}"
+        )
+        self.theirs = theirs
+
+
+class Store:
+    """An open project file."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.lock = threading.RLock()
+
+    # --- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
+        """Open (and, if allowed, create) a project file and bring its schema up to date."""
+        p = Path(path)
+        if not create and not p.exists():
+            raise StoreError(f"{p}: no such project file")
+        try:
+            conn = sqlite3.connect(
+                p, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{p}: not a project file ({exc})") from exc
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(conn)
+        return cls(conn, p)
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back whole if anything inside raises."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # --- lists -------------------------------------------------------------------------
+
+    def _where(self, filt: Filter) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        if filt.status is not None:
+            if filt.status not in STATUSES:
+                raise StoreError(f"unknown status {filt.status!r}")
+            where.append("u.status = ?")
+            args.append(filt.status)
+        if filt.group_field is not None and filt.group_value is not None:
+            if filt.group_field not in GROUP_FIELDS:
+                raise StoreError(f"unknown group field {filt.group_field!r}")
+            where.append(f"u.{filt.group_field} = ?")
+            args.append(filt.group_value)
+        hyp = "SELECT 1 FROM hypotheses x WHERE x.utt_id = u.id AND x.task = ? AND x.system = ?"
+        if filt.has_system:
+            where.append(f"EXISTS ({hyp} AND x.text IS NOT NULL)")
+            args += [filt.task, filt.has_system]
+        if filt.missing_system:
+            where.append(f"NOT EXISTS ({hyp} AND x.text IS NOT NULL)")
+            args += [filt.task, filt.missing_system]
+        if filt.cer_system and (filt.cer_min is not None or filt.cer_max is not None):
+            lo = -1.0 if filt.cer_min is None else filt.cer_min
+            hi = float("inf") if filt.cer_max is None else filt.cer_max
+            where.append(f"EXISTS ({hyp} AND x.cer BETWEEN ? AND ?)")
+            args += [filt.task, filt.cer_system, lo, hi]
+        if filt.disagreement_min is not None:
+            where.append("u.disagreement >= ?")
+            args.append(filt.disagreement_min)
+        if filt.disagreement_max is not None:
+            where.append("u.disagreement <= ?")
+            args.append(filt.disagreement_max)
+        if filt.text:
+            text = filt.text.strip()
+            if len(text) >= 3:
+                self.refresh_search()
+                where.append("u.id IN (SELECT rowid FROM utt_fts WHERE utt_fts MATCH ?)")
+                args.append('"' + text.replace('"', '""') + '"')
+            else:
+                # Trigrams cannot match one or two characters: scan instead.
+                like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                where.append(
+                    "(u.draft LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM hypotheses x "
+                    "WHERE x.utt_id = u.id AND x.text LIKE ? ESCAPE '\\'))"
+                )
+                args += [like, like]
+        return where, args
+
+    def _select(
+        self, filt: Filter, sort: Sort, cursor_cmp: str | None, cursor: Cursor | None,
+        reverse: bool,
+    ) -> tuple[str, list[Any]]:
+        if sort.field not in SORT_FIELDS:
+            raise StoreError(f"unknown sort field {sort.field!r}")
+        where, args = self._where(filt)
+        join = ""
+        join_args: list[Any] = []
+        if sort.field == "cer":
+            if not sort.system:
+                raise StoreError("sorting by CER needs a system")
+            join = "LEFT JOIN hypotheses h ON h.utt_id = u.id AND h.task = ? AND h.system = ?"
+            join_args = [filt.task, sort.system]
+        expr = _SORT_EXPR[sort.field]
+        if cursor_cmp is not None and cursor is not None:
+            where.append(f"({expr}, u.id) {cursor_cmp} (?, ?)")
+            args += [cursor[0], cursor[1]]
+        descending = sort.descending != reverse
+        direction = "DESC" if descending else "ASC"
+        sql = (
+            f"SELECT u.id, u.key, u.status, u.duration, "
+            f"COALESCE(u.subset, u.sub_dialect, u.domain), u.confidence, u.disagreement, "
+            f"substr(u.draft, 1, {_HEAD}), {expr} "
+            f"FROM utterances u {join} "
+            + (f"WHERE {' AND '.join(where)} " if where else "")
+            + f"ORDER BY {expr} {direction}, u.id {direction}"
+        )
+        return sql, join_args + args
+
+    @staticmethod
+    def _rows(raw: Iterable[Sequence[Any]]) -> list[ListRow]:
+        return [
+            ListRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", (r[8], r[0]))
+            for r in raw
+        ]
+
+    def page(
+        self, filt: Filter, sort: Sort, *, after: Cursor | None = None,
+        offset: int | None = None, limit: int = 100,
+    ) -> list[ListRow]:
+        """Rows after a cursor in display order; `offset` only for jumps with no cursor."""
+        cmp = "<" if sort.descending else ">"
+        sql, args = self._select(filt, sort, cmp if after else None, after, reverse=False)
+        sql += " LIMIT ?"
+        args.append(limit)
+        if offset and after is None:
+            sql += " OFFSET ?"
+            args.append(offset)
+        with self.lock:
+            return self._rows(self.conn.execute(sql, args))
+
+    def page_before(
+        self, filt: Filter, sort: Sort, before: Cursor, limit: int = 100
+    ) -> list[ListRow]:
+        """The `limit` rows just before a cursor, in display order."""
+        cmp = ">" if sort.descending else "<"
+        sql, args = self._select(filt, sort, cmp, before, reverse=True)
+        with self.lock:
+            rows = self._rows(self.conn.execute(sql + " LIMIT ?", [*args, limit]))
+        rows.reverse()
+        return rows
+
+    def count(self, filt: Filter | None = None) -> int:
+        where, args = self._where(filt or Filter())
+        sql = "SELECT count(*) FROM utterances u" + (f" WHERE {' AND '.join(where)}" if where else "")
+        with self.lock:
+            return int(self.conn.execute(sql, args).fetchone()[0])
+
+    def position(self, filt: Filter, sort: Sort, cursor: Cursor) -> int:
+        """How many rows come before a cursor in display order (to place the list there)."""
+        cmp = "<" if not sort.descending else ">"
+        sql, args = self._select(filt, sort, cmp, cursor, reverse=False)
+        with self.lock:
+            return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0])
+
+    # --- one utterance -----------------------------------------------------------------
+
+    def utterance(self, utt_id: int) -> Utterance:
+        with self.lock:
+            row = self.conn.execute(
+                f"SELECT {', '.join(_UTT_COLUMNS)} FROM utterances WHERE id = ?", (utt_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no utterance with id {utt_id}")
+            hyps = self.conn.execute(
+                f"SELECT {', '.join(_HYP_COLUMNS)} FROM hypotheses WHERE utt_id = ? "
+                "ORDER BY task, system",
+                (utt_id,),
+            ).fetchall()
+        return Utterance(*row, hypotheses=tuple(Hypothesis(*h) for h in hyps))
+
+    def utterance_id(self, key: str) -> int | None:
+        with self.lock:
+            row = self.conn.execute("SELECT id FROM utterances WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def ids_for_keys(self, keys: Sequence[str]) -> dict[str, int]:
+        """Ids of the given keys that exist (in chunks, under SQLite's variable limit)."""
+        found: dict[str, int] = {}
+        with self.lock:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    self.conn.execute(
+                        f"SELECT key, id FROM utterances WHERE key IN ({marks})", chunk
+                    ).fetchall()
+                )
+        return found
+
+    # --- edits -------------------------------------------------------------------------
+
+    def save(
+        self, utt_id: int, expected_version: int, changes: dict[str, Any], annotator: str
+    ) -> Utterance:
+        """Write changes if nobody saved since `expected_version`; log every changed field.
+
+        Raises Conflict with the saved state when the version moved.
+        """
+        bad = set(changes) - set(EDITABLE)
+        if bad:
+            raise StoreError(f"cannot edit {', '.join(sorted(bad))}")
+        if "status" in changes and changes["status"] not in STATUSES:
+            raise StoreError(f"unknown status {changes['status']!r}")
+        with self.transaction() as conn:
+            row = conn.execute(
+                f"SELECT version, {', '.join(EDITABLE)} FROM utterances WHERE id = ?", (utt_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no utterance with id {utt_id}")
+            if row[0] != expected_version:
+                raise Conflict(self.utterance(utt_id))
+            old = dict(zip(EDITABLE, row[1:], strict=True))
+            changed = {k: v for k, v in changes.items() if old[k] != v}
+            stamp = now()
+            sets = ", ".join(f"{k} = ?" for k in changed)
+            conn.execute(
+                f"UPDATE utterances SET {sets + ', ' if sets else ''}"
+                "version = version + 1, annotator = ?, updated_at = ? WHERE id = ?",
+                [*changed.values(), annotator, stamp, utt_id],
+            )
+            conn.executemany(
+                "INSERT INTO edits (utt_id, field, old, new, annotator, at) VALUES (?,?,?,?,?,?)",
+                [(utt_id, k, old[k], v, annotator, stamp) for k, v in changed.items()],
+            )
+            if {"draft", "gold", "status"} & changed.keys():
+                self._rescore(conn, [utt_id])
+            if "draft" in changed:
+                conn.execute("INSERT OR IGNORE INTO fts_dirty VALUES (?)", (utt_id,))
+        return self.utterance(utt_id)
+
+    def accept(
+        self, utt_id: int, expected_version: int, *, draft: str, annotator: str,
+        translation: str | None = None, age: str | None = None, gender: str | None = None,
+        emotion: str | None = None,
+    ) -> Utterance:
+        """Save the draft as gold with its labels and mark the utterance accepted."""
+        return self.save(
+            utt_id,
+            expected_version,
+            {
+                "draft": draft, "gold": draft, "translation": translation, "age": age,
+                "gender": gender, "emotion": emotion, "status": "accepted",
+            },
+            annotator,
+        )
+
+    def edit_log(self, utt_id: int) -> list[tuple[str, str | None, str | None, str, str]]:
+        """(field, old, new, annotator, at) for an utterance, oldest first."""
+        with self.lock:
+            return self.conn.execute(
+                "SELECT field, old, new, annotator, at FROM edits WHERE utt_id = ? ORDER BY id",
+                (utt_id,),
+            ).fetchall()
+
+    # --- hypotheses --------------------------------------------------------------------
+
+    def add_hypotheses(self, rows: Iterable[HypothesisIn]) -> int:
+        """Insert or replace hypotheses in one transaction, scoring them as they go in."""
+        batch = list(rows)
+        if not batch:
+            return 0
+        stamp = now()
+        ids = sorted({h.utt_id for h in batch})
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO hypotheses (utt_id, task, system, text, score, error, "
+                "created_at) VALUES (?,?,?,?,?,?,?)",
+                [(h.utt_id, h.task, h.system, h.text, h.score, h.error, stamp) for h in batch],
+            )
+            self._rescore(conn, ids)
+            conn.executemany("INSERT OR IGNORE INTO fts_dirty VALUES (?)", [(i,) for i in ids])
+        return len(batch)
+
+    def _rescore(self, conn: sqlite3.Connection, utt_ids: Sequence[int]) -> None:
+        """Recount every asr hypothesis of these utterances and their disagreement."""
+        for start in range(0, len(utt_ids), 500):
+            chunk = list(utt_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            refs = dict(
+                conn.execute(
+                    "SELECT id, CASE WHEN status = 'accepted' AND gold IS NOT NULL "
+                    f"THEN gold ELSE draft END FROM utterances WHERE id IN ({marks})",
+                    chunk,
+                ).fetchall()
+            )
+            hyps = conn.execute(
+                f"SELECT utt_id, system, text FROM hypotheses WHERE task = 'asr' "
+                f"AND utt_id IN ({marks})",
+                chunk,
+            ).fetchall()
+            ref_tokens = {i: metrics.tokenize(t) if t is not None else None for i, t in refs.items()}
+            by_utt: dict[int, list[list[str]]] = {}
+            updates = []
+            for utt_id, system, text in hyps:
+                ref = ref_tokens.get(utt_id)
+                if text is None:
+                    updates.append((None, None, None, None, None, utt_id, system))
+                    continue
+                tokens = metrics.tokenize(text)
+                by_utt.setdefault(utt_id, []).append(tokens)
+                if ref is None:
+                    updates.append((None, None, None, None, None, utt_id, system))
+                    continue
+                c = metrics.align_counts(ref, tokens)
+                updates.append((c.n, c.s, c.d, c.i, c.cer, utt_id, system))
+            conn.executemany(
+                "UPDATE hypotheses SET n = ?, s = ?, d = ?, i = ?, cer = ? "
+                "WHERE utt_id = ? AND system = ? AND task = 'asr'",
+                updates,
+            )
+            conn.executemany(
+                "UPDATE utterances SET disagreement = ? WHERE id = ?",
+                [(disagreement(by_utt.get(i, [])), i) for i in chunk],
+            )
+
+    def systems(self, task: str = "asr") -> list[str]:
+        with self.lock:
+            return [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT DISTINCT system FROM hypotheses INDEXED BY hyp_system "
+                    "WHERE task = ? ORDER BY system",
+                    (task,),
+                )
+            ]
+
+    def pending(
+        self, system: str, task: str, *, filt: Filter | None = None,
+        shard: tuple[int, int] = (0, 1), only_missing: bool = True, limit: int | None = None,
+    ) -> Iterator[PendingItem]:
+        """Utterances still to run for (system, task) in this shard, shortest first.
+
+        A recorded failure counts as done: re-running resumes, it does not retry.
+        """
+        index, count = shard
+        if not 0 <= index < count:
+            raise StoreError(f"shard {index}/{count} is not one of 0..{count - 1}")
+        where, args = self._where(filt or Filter())
+        if only_missing:
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM hypotheses x WHERE x.utt_id = u.id "
+                "AND x.task = ? AND x.system = ?)"
+            )
+            args += [task, system]
+        if count > 1:
+            where.append("u.id % ? = ?")
+            args += [count, index]
+        sql = (
+            "SELECT u.id, u.key, u.audio, u.duration, u.audio_error FROM utterances u"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " ORDER BY IFNULL(u.duration, -1), u.id"
+            + (f" LIMIT {int(limit)}" if limit is not None else "")
+        )
+        # Read the ids first so writes by the caller between batches cannot disturb the scan.
+        with self.lock:
+            items = [PendingItem(*r) for r in self.conn.execute(sql, args)]
+        yield from items
+
+    # --- search ------------------------------------------------------------------------
+
+    def refresh_search(self, progress: Any = None, chunk: int = 20000) -> int:
+        """Bring the text-search index up to date; returns the utterances (re)indexed.
+
+        Import stays fast by leaving this to the first search (or the app's start).
+        `progress(done, total)` is called between chunks.
+        """
+        with self.lock:
+            mark_row = self.conn.execute(
+                "SELECT value FROM meta WHERE name = 'fts_indexed_through'"
+            ).fetchone()
+            mark = int(mark_row[0]) if mark_row else 0
+            top = self.conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()[0]
+            dirty = self.conn.execute("SELECT count(*) FROM fts_dirty").fetchone()[0]
+        total = max(top - mark, 0) + dirty
+        if total == 0:
+            return 0
+        done = 0
+        text_sql = (
+            "SELECT u.id, IFNULL(u.draft, '') || char(10) || IFNULL((SELECT group_concat("
+            "x.text, char(10)) FROM hypotheses x WHERE x.utt_id = u.id), '') FROM utterances u "
+        )
+        while True:
+            with self.transaction() as conn:
+                ids = [
+                    r[0]
+                    for r in conn.execute("SELECT utt_id FROM fts_dirty LIMIT ?", (chunk,))
+                ]
+                if ids:
+                    marks = ",".join("?" * len(ids))
+                    conn.execute(f"DELETE FROM utt_fts WHERE rowid IN ({marks})", ids)
+                    conn.execute(
+                        f"INSERT INTO utt_fts (rowid, text) {text_sql} WHERE u.id IN ({marks})",
+                        ids,
+                    )
+                    conn.execute(f"DELETE FROM fts_dirty WHERE utt_id IN ({marks})", ids)
+                    done += len(ids)
+                else:
+                    upper = min(mark + chunk, top)
+                    conn.execute(
+                        f"INSERT OR REPLACE INTO utt_fts (rowid, text) {text_sql} "
+                        "WHERE u.id > ? AND u.id <= ?",
+                        (mark, upper),
+                    )
+                    conn.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('fts_indexed_through', ?)", (upper,)
+                    )
+                    done += upper - mark
+                    mark = upper
+            if progress is not None:
+                progress(min(done, total), total)
+            if not ids and mark >= top:
+                return done
+
+    # --- counts for screens ------------------------------------------------------------
+
+    def groups(self, group_field: str) -> list[tuple[str, int]]:
+        if group_field not in GROUP_FIELDS:
+            raise StoreError(f"unknown group field {group_field!r}")
+        with self.lock:
+            return self.conn.execute(
+                f"SELECT IFNULL({group_field}, ''), count(*) FROM utterances "
+                f"GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+
+    def progress(self, group_field: str = "subset") -> list[tuple[str, int, int]]:
+        """(group, accepted, total) per group."""
+        if group_field not in GROUP_FIELDS:
+            raise StoreError(f"unknown group field {group_field!r}")
+        with self.lock:
+            return self.conn.execute(
+                f"SELECT IFNULL({group_field}, ''), sum(status = 'accepted'), count(*) "
+                "FROM utterances GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+
+    def status_counts(self) -> dict[str, int]:
+        with self.lock:
+            found = dict(
+                self.conn.execute("SELECT status, count(*) FROM utterances GROUP BY status")
+            )
+        return {s: int(found.get(s, 0)) for s in STATUSES}
+
+    def reviews_per_day(self) -> list[tuple[str, str, int]]:
+        """(annotator, day, utterances accepted that day) from the edit log."""
+        with self.lock:
+            return self.conn.execute(
+                "SELECT annotator, substr(at, 1, 10) AS day, count(DISTINCT utt_id) FROM edits "
+                "WHERE field = 'status' AND new = 'accepted' GROUP BY annotator, day "
+                "ORDER BY day, annotator"
+            ).fetchall()
+
+
+def disagreement(hyps: Sequence[Sequence[str]]) -> float | None:
+    """Mean normalised edit distance over pairs of systems' transcripts; None under two."""
+    if len(hyps) < 2:
+        return None
+    pairs = list(combinations(hyps, 2))
+    return sum(Levenshtein.normalized_distance(a, b) for a, b in pairs) / len(pairs)

@@ -1,0 +1,73 @@
+"""The waveform strip: amplitude envelope, playhead, speed, time and player state."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.timer import Timer
+from textual.widget import Widget
+
+from workbench.tui.audio import Player, envelope
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def clock(seconds: float) -> str:
+    minutes, rest = divmod(max(seconds, 0.0), 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+class Waveform(Widget):
+    """One line of envelope with the playhead, and the transport state beside it."""
+
+    DEFAULT_CSS = """
+    Waveform { height: 1; }
+    """
+
+    def __init__(self, player: Player, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.player = player
+        self._peaks = np.zeros(0, dtype=np.float32)  # fine-grained envelope from the loader
+        self._note = "no clip"
+        self._timer: Timer | None = None
+
+    def show(self, peaks: np.ndarray | None, note: str = "") -> None:
+        """Show a clip's envelope (None: no audio, with `note` saying why)."""
+        self._peaks = peaks if peaks is not None else np.zeros(0, dtype=np.float32)
+        self._note = note
+        self.refresh()
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1 / 15, self.refresh, pause=True)
+
+    def sync(self) -> None:
+        """Start or stop the playhead animation to match the player (call after it changes)."""
+        if self._timer is None:
+            return
+        if self.player.playing:
+            self._timer.resume()
+        else:
+            self._timer.pause()
+        self.refresh()
+
+    def render(self) -> Text:
+        player = self.player
+        state = "▶ playing" if player.playing else "⏸ paused"
+        info = f"  {player.speed:.2g}×  {clock(player.position)} / {clock(player.duration)}  {state}"
+        width = max(self.size.width - len(info), 4)
+        text = Text(no_wrap=True, overflow="crop")
+        if not len(self._peaks):
+            text.append(self._note[:width].ljust(width), style="dim")
+            text.append(info, style="dim")
+            return text
+        bars = envelope(self._peaks, width)
+        levels = np.minimum((bars * (len(BLOCKS) - 1)).round().astype(int), len(BLOCKS) - 1)
+        duration = player.duration
+        head = int(width * player.position / duration) if duration else 0
+        for column, level in enumerate(levels):
+            if column == head:
+                text.append("│", style="bold yellow")
+            else:
+                text.append(BLOCKS[level], style="green" if column < head else "blue")
+        text.append(info)
+        return text
