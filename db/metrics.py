@@ -20,6 +20,12 @@ _SPACES = frozenset(" \t\r\n")
 _PUNCTS = frozenset("!,?、。！，；？：「」︰『』《》")
 _TAG = re.compile(r"<[^>]*>?")
 _ASCII_PUNCT = str.maketrans("", "", string.punctuation)
+# Assigned CJK unified ideographs (category Lo throughout), the dropped punctuation and spaces.
+_HAN_ONLY = re.compile(
+    "[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002a6df"
+    + re.escape("".join(sorted(_PUNCTS | _SPACES)))
+    + "]*\\Z"
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,9 @@ def tokenize(text: str | None, *, wu_norm: bool = False) -> list[str]:
     if wu_norm:
         text = unicodedata.normalize("NFKC", text)
         text = _TAG.sub(" ", text).translate(_ASCII_PUNCT)
+    if _HAN_ONLY.match(text):
+        # Common case, pure Han text: every character is its own token (all are category Lo).
+        return [c for c in text if c not in _PUNCTS and c not in _SPACES]
     tokens: list[str] = []
     for raw in characterize(text):
         token = _strip_tags(raw.upper())
@@ -118,21 +127,30 @@ def align_counts(ref: list[str], hyp: list[str]) -> Counts:
     if dist == abs(n - m):
         # Only insertions or only deletions can reach this distance: the split is forced.
         return Counts(n, 0, max(n - m, 0), max(m - n, 0))
-    return _trace(ref, hyp)
+    if dist == 1:
+        return Counts(n, 1, 0, 0)  # equal lengths, one edit: a substitution
+    return _trace(ref, hyp, dist)
 
 
-def _trace(ref: list[str], hyp: list[str]) -> Counts:
-    # compute-cer.py's DP: del wins ties, then ins, then the diagonal (cor/sub).
+def _trace(ref: list[str], hyp: list[str], band: int) -> Counts:
+    """compute-cer.py's DP and trace-back: deletion wins ties, then insertion, then diagonal.
+
+    Only cells with |i - j| <= band (the distance) are computed: any path through a cell
+    outside costs more than the optimum, so it can neither hold nor tie the chosen path.
+    """
     n, m = len(ref), len(hyp)
-    dist = [list(range(m + 1))]
+    far = n + m + 1
+    dist = [[j if j <= band else far for j in range(m + 1)]]
     move = [[2] * (m + 1)]  # 0 diagonal, 1 del, 2 ins
     move[0][0] = -1
     for i in range(1, n + 1):
         prev = dist[i - 1]
-        row = [i] + [0] * m
-        mv = [1] + [0] * m
+        row = [far] * (m + 1)
+        mv = [1] * (m + 1)
+        if i <= band:
+            row[0] = i
         token = ref[i - 1]
-        for j in range(1, m + 1):
+        for j in range(max(1, i - band), min(m, i + band) + 1):
             best, kind = prev[j] + 1, 1
             if row[j - 1] + 1 < best:
                 best, kind = row[j - 1] + 1, 2
@@ -164,7 +182,9 @@ def counts(ref: str | None, hyp: str | None, *, wu_norm: bool = False) -> Counts
     return align_counts(tokenize(ref, wu_norm=wu_norm), tokenize(hyp, wu_norm=wu_norm))
 
 
-def corpus_counts(pairs: Iterable[tuple[str | None, str | None]], *, wu_norm: bool = False) -> Counts:
+def corpus_counts(
+    pairs: Iterable[tuple[str | None, str | None]], *, wu_norm: bool = False
+) -> Counts:
     """Summed counts: corpus CER is total errors over total reference tokens."""
     total = Counts()
     for ref, hyp in pairs:

@@ -39,11 +39,8 @@ MIGRATIONS: tuple[str, ...] = (
         version INTEGER NOT NULL DEFAULT 0,
         disagreement REAL
     );
-    -- Sort keys as expressions so NULLs order first and keyset cursors stay plain numbers.
-    CREATE INDEX utt_duration ON utterances (IFNULL(duration, -1), id);
-    CREATE INDEX utt_confidence ON utterances (IFNULL(confidence, -1), id);
-    CREATE INDEX utt_disagreement ON utterances (IFNULL(disagreement, -1), id);
-    CREATE INDEX utt_status ON utterances (status, key);
+    -- The sort and status indexes are made on first use (LAZY_INDEXES): a bulk import
+    -- then pays only for the primary key and the unique key.
 
     CREATE TABLE hypotheses (
         utt_id INTEGER NOT NULL REFERENCES utterances (id) ON DELETE CASCADE,
@@ -84,6 +81,20 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Indexes made when a query first needs them. Sort keys are expressions so NULLs order
+# first and keyset cursors stay plain numbers; the queries use the same expressions.
+LAZY_INDEXES: dict[str, str] = {
+    "duration": "CREATE INDEX IF NOT EXISTS utt_duration ON utterances (IFNULL(duration, -1), id)",
+    "confidence": (
+        "CREATE INDEX IF NOT EXISTS utt_confidence ON utterances (IFNULL(confidence, -1), id)"
+    ),
+    "disagreement": (
+        "CREATE INDEX IF NOT EXISTS utt_disagreement "
+        "ON utterances (IFNULL(disagreement, -1), id)"
+    ),
+    "status": "CREATE INDEX IF NOT EXISTS utt_status ON utterances (status, key)",
+}
 
 
 class SchemaError(RuntimeError):

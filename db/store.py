@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 
 from db import metrics
-from db.schema import migrate
+from db.schema import LAZY_INDEXES, migrate
 
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
 GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
@@ -184,6 +184,7 @@ class Store:
         self.conn = conn
         self.path = path
         self.lock = threading.RLock()
+        self._indexed: set[str] = set()
 
     # --- opening -----------------------------------------------------------------------
 
@@ -230,12 +231,21 @@ class Store:
 
     # --- lists -------------------------------------------------------------------------
 
+    def ensure_index(self, name: str) -> None:
+        """Make one of the lazily built indexes (seconds on a million rows, once)."""
+        if name in self._indexed or name not in LAZY_INDEXES:
+            return
+        with self.lock:
+            self.conn.execute(LAZY_INDEXES[name])
+            self._indexed.add(name)
+
     def _where(self, filt: Filter) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         args: list[Any] = []
         if filt.status is not None:
             if filt.status not in STATUSES:
                 raise StoreError(f"unknown status {filt.status!r}")
+            self.ensure_index("status")
             where.append("u.status = ?")
             args.append(filt.status)
         if filt.group_field is not None and filt.group_value is not None:
@@ -269,7 +279,8 @@ class Store:
                 args.append('"' + text.replace('"', '""') + '"')
             else:
                 # Trigrams cannot match one or two characters: scan instead.
-                like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                like = f"%{escaped}%"
                 where.append(
                     "(u.draft LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM hypotheses x "
                     "WHERE x.utt_id = u.id AND x.text LIKE ? ESCAPE '\\'))"
@@ -291,6 +302,7 @@ class Store:
                 raise StoreError("sorting by CER needs a system")
             join = "LEFT JOIN hypotheses h ON h.utt_id = u.id AND h.task = ? AND h.system = ?"
             join_args = [filt.task, sort.system]
+        self.ensure_index(sort.field)
         expr = _SORT_EXPR[sort.field]
         if cursor_cmp is not None and cursor is not None:
             where.append(f"({expr}, u.id) {cursor_cmp} (?, ?)")
@@ -342,7 +354,9 @@ class Store:
 
     def count(self, filt: Filter | None = None) -> int:
         where, args = self._where(filt or Filter())
-        sql = "SELECT count(*) FROM utterances u" + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql = "SELECT count(*) FROM utterances u"
+        if where:
+            sql += f" WHERE {' AND '.join(where)}"
         with self.lock:
             return int(self.conn.execute(sql, args).fetchone()[0])
 
@@ -489,7 +503,9 @@ class Store:
                 f"AND utt_id IN ({marks})",
                 chunk,
             ).fetchall()
-            ref_tokens = {i: metrics.tokenize(t) if t is not None else None for i, t in refs.items()}
+            ref_tokens = {
+                i: None if t is None else metrics.tokenize(t) for i, t in refs.items()
+            }
             by_utt: dict[int, list[list[str]]] = {}
             updates = []
             for utt_id, system, text in hyps:
@@ -534,6 +550,7 @@ class Store:
         A recorded failure counts as done: re-running resumes, it does not retry.
         """
         index, count = shard
+        self.ensure_index("duration")
         if not 0 <= index < count:
             raise StoreError(f"shard {index}/{count} is not one of 0..{count - 1}")
         where, args = self._where(filt or Filter())
@@ -559,58 +576,62 @@ class Store:
 
     # --- search ------------------------------------------------------------------------
 
-    def refresh_search(self, progress: Any = None, chunk: int = 20000) -> int:
+    def refresh_search(self, progress: Any = None, chunk: int = 5000) -> int:
         """Bring the text-search index up to date; returns the utterances (re)indexed.
 
-        Import stays fast by leaving this to the first search (or the app's start).
-        `progress(done, total)` is called between chunks.
+        Import stays fast by leaving this to the first search (or the app's start). It runs
+        on a connection of its own, in short transactions, so readers and the reviewer's
+        saves are never held up for long. `progress(done, total)` is called between chunks.
         """
-        with self.lock:
-            mark_row = self.conn.execute(
-                "SELECT value FROM meta WHERE name = 'fts_indexed_through'"
-            ).fetchone()
-            mark = int(mark_row[0]) if mark_row else 0
-            top = self.conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()[0]
-            dirty = self.conn.execute("SELECT count(*) FROM fts_dirty").fetchone()[0]
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        try:
+            return self._index_text(conn, progress, chunk)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _index_text(conn: sqlite3.Connection, progress: Any, chunk: int) -> int:
+        mark_row = conn.execute(
+            "SELECT value FROM meta WHERE name = 'fts_indexed_through'"
+        ).fetchone()
+        mark = int(mark_row[0]) if mark_row else 0
+        top = conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()[0]
+        dirty = conn.execute("SELECT count(*) FROM fts_dirty").fetchone()[0]
         total = max(top - mark, 0) + dirty
-        if total == 0:
-            return 0
         done = 0
         text_sql = (
             "SELECT u.id, IFNULL(u.draft, '') || char(10) || IFNULL((SELECT group_concat("
             "x.text, char(10)) FROM hypotheses x WHERE x.utt_id = u.id), '') FROM utterances u "
         )
-        while True:
-            with self.transaction() as conn:
-                ids = [
-                    r[0]
-                    for r in conn.execute("SELECT utt_id FROM fts_dirty LIMIT ?", (chunk,))
-                ]
-                if ids:
-                    marks = ",".join("?" * len(ids))
-                    conn.execute(f"DELETE FROM utt_fts WHERE rowid IN ({marks})", ids)
-                    conn.execute(
-                        f"INSERT INTO utt_fts (rowid, text) {text_sql} WHERE u.id IN ({marks})",
-                        ids,
-                    )
-                    conn.execute(f"DELETE FROM fts_dirty WHERE utt_id IN ({marks})", ids)
-                    done += len(ids)
-                else:
-                    upper = min(mark + chunk, top)
-                    conn.execute(
-                        f"INSERT OR REPLACE INTO utt_fts (rowid, text) {text_sql} "
-                        "WHERE u.id > ? AND u.id <= ?",
-                        (mark, upper),
-                    )
-                    conn.execute(
-                        "INSERT OR REPLACE INTO meta VALUES ('fts_indexed_through', ?)", (upper,)
-                    )
-                    done += upper - mark
-                    mark = upper
+        while done < total:
+            conn.execute("BEGIN IMMEDIATE")
+            ids = [r[0] for r in conn.execute("SELECT utt_id FROM fts_dirty LIMIT ?", (chunk,))]
+            if ids:
+                marks = ",".join("?" * len(ids))
+                conn.execute(f"DELETE FROM utt_fts WHERE rowid IN ({marks})", ids)
+                conn.execute(
+                    f"INSERT INTO utt_fts (rowid, text) {text_sql} WHERE u.id IN ({marks})", ids
+                )
+                conn.execute(f"DELETE FROM fts_dirty WHERE utt_id IN ({marks})", ids)
+                done += len(ids)
+            elif mark < top:
+                upper = min(mark + chunk, top)
+                conn.execute(
+                    f"INSERT OR REPLACE INTO utt_fts (rowid, text) {text_sql} "
+                    "WHERE u.id > ? AND u.id <= ?",
+                    (mark, upper),
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('fts_indexed_through', ?)", (upper,)
+                )
+                done += upper - mark
+                mark = upper
+            else:
+                done = total  # dirty rows were cleared by another indexer meanwhile
+            conn.execute("COMMIT")
             if progress is not None:
                 progress(min(done, total), total)
-            if not ids and mark >= top:
-                return done
+        return done
 
     # --- counts for screens ------------------------------------------------------------
 

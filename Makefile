@@ -1,0 +1,38 @@
+# The two commands in the README: `make demo` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q --disable-pip-version-check
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.core: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e .
+	touch $@
+
+# Test set-up: the CPU build of torch is pinned here, not in the package's extras, because
+# GPU servers need their own CUDA build.
+$(VENV)/.test: $(VENV)/.core
+	sh scripts/system-deps.sh --required
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[test,torch,sherpa,transformers]'
+	touch $@
+
+demo: $(VENV)/.core
+	@sh scripts/system-deps.sh
+	$(VENV)/bin/wuwb demo
+
+test: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.test
+	$(PY) bench/import_1m.py
+	$(PY) bench/export_report_1m.py
+	$(PY) bench/prefill.py
+	$(PY) bench/tui_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
