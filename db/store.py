@@ -272,20 +272,11 @@ class Store:
             where.append("u.disagreement <= ?")
             args.append(filt.disagreement_max)
         if filt.text:
-            text = filt.text.strip()
-            if len(text) >= 3:
+            phrase = spaced(filt.text)
+            if phrase:
                 self.refresh_search()
                 where.append("u.id IN (SELECT rowid FROM utt_fts WHERE utt_fts MATCH ?)")
-                args.append('"' + text.replace('"', '""') + '"')
-            else:
-                # Trigrams cannot match one or two characters: scan instead.
-                escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                like = f"%{escaped}%"
-                where.append(
-                    "(u.draft LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM hypotheses x "
-                    "WHERE x.utt_id = u.id AND x.text LIKE ? ESCAPE '\\'))"
-                )
-                args += [like, like]
+                args.append('"' + phrase.replace('"', '""') + '"')
         return where, args
 
     def _select(
@@ -603,24 +594,21 @@ class Store:
             "SELECT u.id, IFNULL(u.draft, '') || char(10) || IFNULL((SELECT group_concat("
             "x.text, char(10)) FROM hypotheses x WHERE x.utt_id = u.id), '') FROM utterances u "
         )
+        insert = "INSERT OR REPLACE INTO utt_fts (rowid, text) VALUES (?, ?)"
         while done < total:
             conn.execute("BEGIN IMMEDIATE")
             ids = [r[0] for r in conn.execute("SELECT utt_id FROM fts_dirty LIMIT ?", (chunk,))]
             if ids:
                 marks = ",".join("?" * len(ids))
+                rows = conn.execute(f"{text_sql} WHERE u.id IN ({marks})", ids).fetchall()
                 conn.execute(f"DELETE FROM utt_fts WHERE rowid IN ({marks})", ids)
-                conn.execute(
-                    f"INSERT INTO utt_fts (rowid, text) {text_sql} WHERE u.id IN ({marks})", ids
-                )
+                conn.executemany(insert, [(i, spaced(t)) for i, t in rows])
                 conn.execute(f"DELETE FROM fts_dirty WHERE utt_id IN ({marks})", ids)
                 done += len(ids)
             elif mark < top:
                 upper = min(mark + chunk, top)
-                conn.execute(
-                    f"INSERT OR REPLACE INTO utt_fts (rowid, text) {text_sql} "
-                    "WHERE u.id > ? AND u.id <= ?",
-                    (mark, upper),
-                )
+                rows = conn.execute(f"{text_sql} WHERE u.id > ? AND u.id <= ?", (mark, upper))
+                conn.executemany(insert, [(i, spaced(t)) for i, t in rows.fetchall()])
                 conn.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('fts_indexed_through', ?)", (upper,)
                 )
@@ -669,6 +657,11 @@ class Store:
                 "WHERE field = 'status' AND new = 'accepted' GROUP BY annotator, day "
                 "ORDER BY day, annotator"
             ).fetchall()
+
+
+def spaced(text: str) -> str:
+    """Text as the search index holds it: each character a token, whitespace dropped."""
+    return " ".join(c for c in text if not c.isspace())
 
 
 def disagreement(hyps: Sequence[Sequence[str]]) -> float | None:

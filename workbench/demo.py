@@ -1,0 +1,91 @@
+"""`wuwb demo`: a fresh project from the bundled clips, built with the commands a team runs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+
+DEMO_FILE = "demo.db"
+
+
+def default_dir() -> Path:
+    """Where the demo project lives unless --dir says otherwise (XDG data folder)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "wu-workbench" / "demo"
+
+
+def demo_steps(data: Path, db: Path) -> list[list[str]]:
+    """The CLI calls that build the demo, in order (each one a documented command)."""
+    hyps = data / "hyps"
+    return [
+        ["import", str(db), str(data / "benchmark.list"), "--gold", "--subset", "benchmark"],
+        [
+            "import", str(db), str(data / "corpus.jsonl"), "--format", "wswu",
+            "--subset", "corpus", "--audio-root", str(data / "audio"),
+        ],
+        ["import-hyps", str(db), str(hyps / "conformer_u2pp_wu"), "--system", "conformer-u2pp-wu"],
+        [
+            "import-hyps", str(db), str(hyps / "step_audio2_ft.results.jsonl"),
+            "--system", "step-audio2-ft",
+        ],
+        [
+            "import-hyps", str(db), str(hyps / "tele_ctc_ft.tsv"), "--system", "tele-ctc-ft",
+            "--task", "asr",
+        ],
+    ]
+
+
+def build(target: Path, run: Callable[[Sequence[str]], int]) -> Path:
+    """Make target/demo.db afresh; `run` is the CLI's entry (argv -> exit code)."""
+    target.mkdir(parents=True, exist_ok=True)
+    db = target / DEMO_FILE
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with resources.as_file(resources.files("workbench.demo_data")) as data:
+        for argv in demo_steps(Path(data), db):
+            print("$ wuwb " + " ".join(argv), file=sys.stderr)
+            code = run(argv)
+            if code != 0:
+                raise SystemExit(f"demo: `wuwb {' '.join(argv)}` failed (exit {code})")
+    return db
+
+
+def command(args: argparse.Namespace, run: Callable[[Sequence[str]], int]) -> int:
+    db = build(Path(args.dir) if args.dir else default_dir(), run)
+    print(
+        "The demo's hypotheses and corpus labels were written by hand (see "
+        "workbench/demo_data/README.md): no accuracy can be read from them.",
+        file=sys.stderr,
+    )
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # No terminal to draw the review screen on: show the report instead.
+        print(f"Not a terminal: printing the report. Review it with `wuwb review {db}`.")
+        return run(["report", str(db)])
+    from workbench.tui import run_review
+
+    run_review(str(db), args.annotator)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction, run: Callable[[Sequence[str]], int]) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="make a fresh demo project from the bundled clips and open it",
+        description=(
+            "Builds a fresh demo project (five real clips, a benchmark list, WenetSpeech-Wu "
+            "metadata and hand-written hypotheses in recognize.py, swift-results and TSV form) "
+            "with the same import commands a team runs, then opens the review screen. "
+            "Without a terminal it prints the report instead."
+        ),
+    )
+    parser.add_argument(
+        "--dir", help=f"folder for the demo project (default: {default_dir()})"
+    )
+    parser.add_argument(
+        "--annotator", help="name recorded on your edits (default: your login name)"
+    )
+    parser.set_defaults(func=lambda args: command(args, run))
