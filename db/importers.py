@@ -1,0 +1,432 @@
+"""Streaming import of WeNet, swift and WenetSpeech-Wu JSONL into a project file.
+
+Memory stays flat: lines are parsed one at a time and written in batches, one transaction per
+batch (or one for the whole file under --strict, so a bad line leaves nothing behind).
+
+Idempotent and resumable: a line whose fields already hold the same values changes nothing
+(no version bump). A key that exists with NULL in a field this line sets is filled in (that is
+how several swift rows of one audio merge). Only a key whose stored value differs from the
+line's is a duplicate, handled by the policy: skip it, update it (logged in the edit log as
+annotator `import`, version bumped), or reject it as a bad line.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from db.audio_files import AudioInfo, Prober, resolve
+from db.jsonl import BadLine, OnBad, read_jsonl
+from db.row_formats import CORPUS_SYSTEM, FORMATS, PARSERS, Options, Row, RowError, detect
+from db.store import Store, now
+
+POLICIES: tuple[str, ...] = ("skip", "update", "error")
+IMPORTER = "import"  # the annotator name updates are logged under
+
+# Columns a line may set, compared for duplicates; probe results (duration, rate, error) are
+# facts about the file, not content, and are written only with a new audio path.
+CONTENT: tuple[str, ...] = (
+    "audio", "subset", "domain", "sub_dialect", "confidence", "dnsmos", "snr", "extra",
+    "draft", "gold", "translation", "age", "gender", "emotion", "status",
+)
+_HYP_SQL = (
+    "INSERT INTO hypotheses (utt_id, task, system, text, created_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (utt_id, task, system) DO UPDATE SET text = excluded.text, error = NULL, "
+    "score = NULL, created_at = excluded.created_at "
+    "WHERE hypotheses.text IS NOT excluded.text OR hypotheses.error IS NOT NULL"
+)
+BATCH = 20000
+IMPORT_CACHE_KIB = -65536  # 64 MiB of page cache during an import (negative: KiB)
+
+
+@functools.cache
+def _insert_sql(columns: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO utterances ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        "ON CONFLICT (key) DO NOTHING"
+    )
+
+
+class ImportError_(RuntimeError):
+    """The file cannot be imported at all (unreadable, unknown format, strict stop)."""
+
+
+@dataclass
+class Summary:
+    path: str
+    format: str
+    lines: int = 0
+    inserted: int = 0
+    updated: int = 0  # existing utterances whose fields were filled or replaced
+    unchanged: int = 0
+    skipped: int = 0  # duplicates left alone under --on-duplicate skip
+    bad: int = 0
+    audio_missing: int = 0
+    audio_unreadable: int = 0
+    notes: list[str] = field(default_factory=list)
+    # The parsing and the writing thread both count.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            setattr(self, name, getattr(self, name) + n)
+
+    def line(self) -> str:
+        parts = [
+            f"{self.path}: {self.lines} lines ({self.format})",
+            f"{self.inserted} new",
+            f"{self.updated} updated",
+            f"{self.unchanged} unchanged",
+            f"{self.skipped} duplicates skipped",
+            f"{self.bad} bad lines",
+        ]
+        if self.audio_missing or self.audio_unreadable:
+            parts.append(f"audio: {self.audio_missing} missing, {self.audio_unreadable} unreadable")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ImportConfig:
+    format: str = "auto"
+    options: Options = field(default_factory=Options)
+    audio_root: str | None = None
+    on_duplicate: str = "skip"
+    strict: bool = False
+    probe: bool = True
+    batch: int = BATCH
+
+
+Progress = Callable[[int], None]  # bytes read so far
+
+
+def sniff(path: str | Path) -> str:
+    """The format of a JSONL file from its first object."""
+    for line_no, obj, _ in read_jsonl(path, on_bad=lambda bad: None):
+        fmt = detect(obj)
+        if fmt is None:
+            raise ImportError_(
+                f"{path}:{line_no}: cannot tell the format (fields "
+                f"{', '.join(sorted(obj)[:6])}); pass --format {'|'.join(FORMATS)}"
+            )
+        return fmt
+    raise ImportError_(f"{path}: no JSON lines to import")
+
+
+def import_file(
+    store: Store, path: str | Path, config: ImportConfig, *,
+    on_bad: OnBad | None = None, progress: Progress | None = None,
+) -> Summary:
+    """Import one JSONL file; bad lines go to on_bad (stderr by default) and are counted."""
+    if config.on_duplicate not in POLICIES:
+        raise ImportError_(f"unknown duplicate policy {config.on_duplicate!r}")
+    if not os.path.isfile(path):
+        raise ImportError_(f"{path}: no such file")
+    fmt = sniff(path) if config.format == "auto" else config.format
+    if fmt not in PARSERS:
+        raise ImportError_(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
+    summary = Summary(str(path), fmt)
+    if fmt == "swift":
+        summary.notes.append("swift rows carry no key: each key is the audio file's stem")
+    report = on_bad or (lambda bad: print(bad, file=sys.stderr))
+
+    def bad_line(bad: BadLine) -> None:
+        if config.strict:
+            raise ImportError_(f"{bad} (--strict: nothing of this file was written)")
+        summary.count("bad")
+        report(bad)
+
+    def not_json(bad: BadLine) -> None:
+        summary.lines += 1  # lines is the parsing thread's alone: no lock on the hot path
+        bad_line(bad)
+
+    base = os.path.dirname(os.path.abspath(path))
+    audio_root = None if config.audio_root is None else os.path.abspath(config.audio_root)
+    parse = PARSERS[fmt]
+    opts = config.options
+    pending: dict[str, tuple[int, Row]] = {}
+    # Parsing and writing run in two threads: SQLite lets go of the GIL while it writes, so
+    # the two overlap where a second core is free.
+    with _WriterThread(_Writer(store, config, summary, bad_line)) as writer:
+        for line_no, obj, end in read_jsonl(path, on_bad=not_json):
+            summary.lines += 1
+            try:
+                row = parse(obj, opts)
+            except RowError as exc:
+                bad_line(BadLine(path, line_no, str(exc)))
+                continue
+            row.wav = resolve(row.wav, row.key, base, audio_root)
+            earlier = pending.get(row.key)
+            if earlier is None:
+                pending[row.key] = (line_no, row)
+            else:
+                writer.writer.merge_pending(earlier[1], row, line_no)
+            if len(pending) >= config.batch:
+                writer.put(pending)
+                pending = {}
+                if progress is not None:
+                    progress(end)
+        writer.put(pending)
+    if progress is not None:
+        progress(os.path.getsize(path))
+    return summary
+
+
+class _WriterThread:
+    """Runs a _Writer's batches on its own thread; its failure is re-raised in the caller.
+
+    The writer holds the store's lock for the whole import. Under --strict the whole file is
+    one transaction, committed only when the caller's block ends without an error.
+    """
+
+    def __init__(self, writer: _Writer) -> None:
+        self.writer = writer
+        self.queue: queue.Queue[dict[str, tuple[int, Row]] | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.failed = False
+        self.thread = threading.Thread(target=self._run, name="wuwb-import-writer", daemon=True)
+
+    def __enter__(self) -> _WriterThread:
+        self.thread.start()
+        return self
+
+    def put(self, batch: dict[str, tuple[int, Row]]) -> None:
+        self._check()
+        if batch:
+            self.queue.put(batch)
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.failed = exc_type is not None
+        self.queue.put(None)
+        self.thread.join()
+        if exc_type is None:
+            self._check()
+
+    def _run(self) -> None:
+        store = self.writer.store
+        strict = self.writer.config.strict
+        with store.lock:
+            conn = store.conn
+            # The unique key index and the table's last pages are rewritten by every batch:
+            # a bigger page cache (while importing only) keeps them from being re-read.
+            cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+            if strict:
+                conn.execute("BEGIN IMMEDIATE")
+            try:
+                while (batch := self.queue.get()) is not None:
+                    if self.error is None:
+                        self.writer.flush(batch)
+            except BaseException as exc:
+                self.error = exc
+                while self.queue.get() is not None:  # let the caller finish putting
+                    pass
+            if strict:
+                conn.execute("ROLLBACK" if self.error or self.failed else "COMMIT")
+            conn.execute(f"PRAGMA cache_size = {cache}")
+
+
+class _Writer:
+    """Writes batches of rows, merging with what the project already holds."""
+
+    def __init__(
+        self, store: Store, config: ImportConfig, summary: Summary,
+        bad_line: Callable[[BadLine], None],
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.summary = summary
+        self.bad_line = bad_line
+        self.probe = Prober()
+        # Utterances that existed before this run: only those can be in the search index.
+        self.first_new_id = self._max_id() + 1
+
+    def _max_id(self) -> int:
+        with self.store.lock:
+            row = self.store.conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()
+        return int(row[0])
+
+    def merge_pending(self, earlier: Row, row: Row, line_no: int) -> None:
+        """A key seen twice in one batch: merge like a stored utterance would be merged."""
+        old = {"audio": earlier.wav, **earlier.fields}
+        new = {"audio": row.wav, **row.fields}
+        fills, conflicts = _compare(old, new)
+        hyp_conflict = any(earlier.hyps.get(t, h) != h for t, h in row.hyps.items())
+        if (conflicts or hyp_conflict) and not self._allowed(row.key, conflicts, line_no):
+            return
+        if "audio" in fills or "audio" in conflicts:
+            earlier.wav = row.wav
+        earlier.fields.update({k: v for k, v in {**fills, **conflicts}.items() if k != "audio"})
+        earlier.hyps.update(row.hyps)
+        if row.duration is not None:
+            earlier.duration = row.duration
+        if not fills and not conflicts and not hyp_conflict:
+            self.summary.count("unchanged")
+        else:
+            self.summary.count("updated")
+
+    def _allowed(self, key: str, conflicts: dict[str, Any], line_no: int) -> bool:
+        """Apply the duplicate policy to a line that differs from what is stored."""
+        policy = self.config.on_duplicate
+        if policy == "update":
+            return True
+        if policy == "skip":
+            self.summary.count("skipped")
+            return False
+        names = ", ".join(sorted(conflicts)) or "hypotheses"
+        reason = f"duplicate key {key!r} ({names} differ)"
+        self.bad_line(BadLine(self.summary.path, line_no, reason))
+        return False
+
+    def _probe(self, row: Row) -> AudioInfo:
+        if not self.config.probe:
+            return AudioInfo(row.duration, None, None)
+        info = self.probe(row.wav)
+        if info.error is not None:
+            self.summary.count("audio_missing" if info.error == "missing" else "audio_unreadable")
+            return AudioInfo(row.duration, None, info.error)
+        return info
+
+    def flush(self, pending: dict[str, tuple[int, Row]]) -> None:
+        if not pending:
+            return
+        store = self.store
+        conn = store.conn
+        stamp = now()
+        own_tx = not self.config.strict
+        if own_tx:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = self._max_id()
+            # Rows grouped by the columns they set: binding a NULL costs as much as a value,
+            # and most rows set only a few of the twenty columns.
+            shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+            for _, row in pending.values():
+                values = {"key": row.key, "audio": row.wav, **row.fields}
+                duration, rate, error = self._probe(row)
+                if duration is not None:
+                    values["duration"] = duration
+                if rate is not None:
+                    values["sample_rate"] = rate
+                if error is not None:
+                    values["audio_error"] = error
+                shapes.setdefault(tuple(values), []).append(tuple(values.values()))
+            inserted = sum(
+                conn.executemany(_insert_sql(cols), params).rowcount
+                for cols, params in shapes.items()
+            )
+            self.summary.count("inserted", inserted)
+            rescore: set[int] = set()
+            if inserted < len(pending):
+                rescore |= self._merge_existing(pending, before, stamp)
+            hyp_rows = [(k, r) for k, (_, r) in pending.items() if r.hyps]
+            if hyp_rows:
+                rescore |= self._write_hyps(hyp_rows, stamp)
+            if rescore:
+                ids = sorted(rescore)
+                store._rescore(conn, ids)
+                old = [(i,) for i in ids if i < self.first_new_id]
+                conn.executemany("INSERT OR IGNORE INTO fts_dirty VALUES (?)", old)
+        except BaseException:
+            if own_tx:
+                conn.execute("ROLLBACK")
+            raise
+        if own_tx:
+            conn.execute("COMMIT")
+
+    def _merge_existing(
+        self, pending: dict[str, tuple[int, Row]], before: int, stamp: str
+    ) -> set[int]:
+        """Lines whose key was stored before this batch: no-op, fill, update or reject."""
+        conn = self.store.conn
+        keys = list(pending)
+        cols = ", ".join(CONTENT)
+        existing: dict[str, tuple[Any, ...]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                f"SELECT key, id, {cols} FROM utterances WHERE key IN ({marks}) AND id <= ?",
+                [*chunk, before],
+            ):
+                existing[row[0]] = row[1:]
+        rescore: set[int] = set()
+        edits = []
+        for key, stored in existing.items():
+            line_no, row = pending[key]
+            utt_id = stored[0]
+            old = dict(zip(CONTENT, stored[1:], strict=True))
+            new = {"audio": row.wav, **row.fields}
+            fills, conflicts = _compare(old, new)
+            if conflicts and not self._allowed(key, conflicts, line_no):
+                row.hyps = {}  # a rejected line brings no corpus answers either
+                continue
+            changes = {**fills, **conflicts}
+            if not changes:
+                self.summary.count("unchanged")
+                continue
+            self.summary.count("updated")
+            if "audio" in changes:
+                info = self._probe(row)
+                changes.update(
+                    duration=info.duration, sample_rate=info.sample_rate, audio_error=info.error
+                )
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            conn.execute(
+                f"UPDATE utterances SET {sets}, version = version + 1, annotator = ?, "
+                "updated_at = ? WHERE id = ?",
+                [*changes.values(), IMPORTER, stamp, utt_id],
+            )
+            edits += [
+                (utt_id, k, _text(old.get(k)), _text(v), IMPORTER, stamp)
+                for k, v in changes.items() if k in CONTENT
+            ]
+            if {"draft", "gold", "status"} & changes.keys():
+                rescore.add(utt_id)
+        conn.executemany(
+            "INSERT INTO edits (utt_id, field, old, new, annotator, at) VALUES (?,?,?,?,?,?)",
+            edits,
+        )
+        return rescore
+
+    def _write_hyps(self, rows: list[tuple[str, Row]], stamp: str) -> set[int]:
+        """The corpus's own answers as hypotheses of system wswu-corpus; ids that changed."""
+        ids = self.store.ids_for_keys([k for k, _ in rows])
+        params = [
+            (ids[key], task, CORPUS_SYSTEM, text, stamp)
+            for key, row in rows
+            for task, text in row.hyps.items()
+        ]
+        # Unchanged answers are left alone, so a re-run rescoring nothing stays cheap.
+        if self.store.conn.executemany(_HYP_SQL, params).rowcount == 0:
+            return set()
+        return {ids[key] for key, _ in rows}
+
+
+def _compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a line's fields into fills (stored value empty) and conflicts (stored differs)."""
+    fills: dict[str, Any] = {}
+    conflicts: dict[str, Any] = {}
+    for name, value in new.items():
+        stored = old.get(name)
+        if stored == value:
+            continue
+        if stored is None or (name == "status" and stored == "todo"):
+            fills[name] = value
+        else:
+            conflicts[name] = value
+    return fills, conflicts
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

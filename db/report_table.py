@@ -1,0 +1,68 @@
+"""The report as rich tables, leaderboard-shaped: systems as rows, groups as columns."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+from db.report import Cer, Report, SystemCer
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.2f}%"
+
+
+def _cell(c: Cer) -> str:
+    # The unanswered count sits beside the CER so skipping hard utterances shows.
+    missing = f" [dim](−{c.unanswered})[/]" if c.unanswered else ""
+    return _pct(c.cer) + missing
+
+
+def _cer_table(title: str, rows: list[SystemCer], report: Report) -> Table:
+    table = Table(
+        title=title,
+        caption=f"{report.gold} gold utterances; (−k): k of them the system did not answer",
+    )
+    table.add_column("system", no_wrap=True)
+    table.add_column("CER", justify="right")
+    table.add_column("N", justify="right")
+    table.add_column("S/D/I", justify="right")
+    table.add_column("not answered", justify="right")
+    for group, gold in report.groups:
+        table.add_column(f"{escape(group or '(none)')}\n{gold}", justify="right")
+    for r in rows:
+        o = r.overall
+        table.add_row(
+            escape(r.system), _pct(o.cer), str(o.n), f"{o.s}/{o.d}/{o.i}", str(o.unanswered),
+            *(_cell(r.groups[g]) for g, _ in report.groups),
+        )
+    return table
+
+
+def render(report: Report) -> list[Table]:
+    """One table per kind of score, each left out when nothing was scored."""
+    by = f" by {report.group_by.replace('_', '-')}" if report.group_by else ""
+    tables = [_cer_table(f"ASR CER against accepted gold{by}", report.cer, report)]
+    if report.wu_norm is not None:
+        tables.append(_cer_table(f"ASR CER, Wu normalisation (NFKC, no ASCII punctuation){by}",
+                                 report.wu_norm, report))
+    if report.labels:
+        labels = Table(title="Label accuracy against accepted labels")
+        for name in ("system", "task", "accuracy", "correct", "answered", "not a label",
+                     "not answered"):
+            labels.add_column(name, justify="left" if name in ("system", "task") else "right",
+                              no_wrap=name == "system")
+        for s in report.labels:
+            labels.add_row(escape(s.system), s.task, _pct(s.accuracy), str(s.correct),
+                           str(s.answered), str(s.off_label), str(s.unanswered))
+        tables.append(labels)
+    if report.bleu:
+        bleu = Table(title="AST corpus BLEU (sacreBLEU, tokenizer zh)")
+        for name in ("system", "BLEU", "scored", "not answered"):
+            bleu.add_column(name, justify="left" if name == "system" else "right",
+                            no_wrap=name == "system")
+        for b in report.bleu:
+            bleu.add_row(escape(b.system), "—" if b.bleu is None else f"{b.bleu:.2f}",
+                         str(b.scored), str(b.unanswered))
+        tables.append(bleu)
+    return tables
