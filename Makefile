@@ -19,11 +19,15 @@ $(VENV)/.test: $(VENV)/.core
 	$(PIP) -e '.[test,torch,sherpa,transformers]'
 	touch $@
 
+# ms-swift pins its own transformers, so the real `swift infer` test gets a venv of its own.
+.venv-swift/bin/swift: tests/backends/setup_swift_env.sh
+	bash tests/backends/setup_swift_env.sh .venv-swift
+
 demo: $(VENV)/.core
 	@sh scripts/system-deps.sh
 	$(VENV)/bin/wuwb demo
 
-test: $(VENV)/.test
+test: $(VENV)/.test .venv-swift/bin/swift
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
@@ -35,4 +39,4 @@ bench: $(VENV)/.test
 	$(PY) bench/tui_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-swift .pytest_cache .ruff_cache

@@ -7,16 +7,21 @@ Backends never touch the store: the runner hands them ``Utterance`` batches and 
 
 from __future__ import annotations
 
-import argparse
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from backends.audio import AudioError, load_audio
+
+
+class ArgumentAdder(Protocol):
+    """The part of an argparse parser or group a backend uses to declare its options."""
+
+    def add_argument(self, *names: str, **kwargs: Any) -> Any: ...
 
 
 class BackendError(Exception):
@@ -65,6 +70,7 @@ class Result:
 class BackendOptions:
     """The options ``wuwb prefill`` passes to every backend, plus its own (``extra``)."""
 
+    system: str = ""  # the name the answers are stored under
     task: str = "asr"
     model: Path | None = None
     adapters: Path | None = None
@@ -83,6 +89,12 @@ class BackendOptions:
     def get_float(self, name: str, default: float) -> float:
         value = self.extra.get(name)
         return default if value is None else float(str(value))
+
+    def get_list(self, name: str) -> list[str]:
+        value = self.extra.get(name)
+        if value is None:
+            return []
+        return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
 
     def require_model(self) -> Path:
         if self.model is None:
@@ -103,6 +115,8 @@ class Backend(ABC):
     modules: ClassVar[tuple[str, ...]] = ()
     # What else it needs that pip cannot install (an external program, a checkout).
     needs: ClassVar[str] = ""
+    # External-program backends start a model per call, so they want large batches.
+    default_batch_size: ClassVar[int] = 8
 
     def __init__(self, options: BackendOptions) -> None:
         if options.task not in self.tasks:
@@ -112,13 +126,14 @@ class Backend(ABC):
             )
         self.options = options
 
-    @classmethod
-    def add_arguments(cls, parser: argparse._ArgumentGroup) -> None:
-        """Add this backend's own command-line options (dest names become ``extra`` keys)."""
+    @classmethod  # noqa: B027 - optional hook: most backends have options, some none
+    def add_arguments(cls, parser: ArgumentAdder) -> None:
+        """Declare this backend's own options; defaults must be None (the backend's own
+        default applies), and their dest names become ``BackendOptions.extra`` keys."""
 
-    def systems(self, system: str) -> list[str]:
+    def systems(self) -> list[str]:
         """The system names one run writes; the first decides what is pending."""
-        return [system]
+        return [self.options.system]
 
     def load(self) -> None:  # noqa: B027 - optional hook: external-program backends need none
         """Import the heavy stack and load the model; called once before the first batch."""

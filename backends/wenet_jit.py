@@ -9,7 +9,6 @@ CTC search (backends.ctc).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,13 @@ import numpy as np
 
 from backends import ctc
 from backends.audio import SAMPLE_RATE
-from backends.base import BackendConfigError, BackendOptions, BackendUnavailable, InProcessBackend
+from backends.base import (
+    ArgumentAdder,
+    BackendConfigError,
+    BackendOptions,
+    BackendUnavailable,
+    InProcessBackend,
+)
 
 MODES = ("ctc_greedy_search", "ctc_prefix_beam_search", "attention_rescoring")
 
@@ -85,7 +90,7 @@ class WenetJitBackend(InProcessBackend):
         self.units: dict[int, str] = {}
 
     @classmethod
-    def add_arguments(cls, parser: argparse._ArgumentGroup) -> None:
+    def add_arguments(cls, parser: ArgumentAdder) -> None:
         parser.add_argument("--mode", choices=MODES, help="decoding (default attention_rescoring)")
         parser.add_argument("--beam-size", type=int, help="prefix beam width (default 10)")
         parser.add_argument("--ctc-weight", type=float,
