@@ -88,9 +88,10 @@ class Player:
     def position(self) -> float:
         """Where playback is, in seconds of the clip (not of the sped-up buffer)."""
         with self._lock:
-            if not len(self._buffer):
+            size = len(self._buffer)
+            if not size:
                 return 0.0
-            return self.duration * self._pos / len(self._buffer)
+            return self.duration if self._pos >= size else self.duration * self._pos / size
 
     # -- commands, queued to the audio thread -----------------------------------------------
     def load(self, clip: Clip | None) -> None:
@@ -136,17 +137,18 @@ class Player:
     def _open_device(self) -> None:
         try:
             import sounddevice
-        except OSError:
+        except (OSError, ImportError):  # sounddevice raises OSError without libportaudio
             self.error = "PortAudio not found: playback off"
-            return
-        try:
-            device = sounddevice.query_devices(kind="output")
-        except Exception:
-            self.error = "no audio device: playback off"
-            return
-        self._sd = sounddevice
-        self.device_name = str(device["name"])
-        self.device_rate = int(device["default_samplerate"])
+        else:
+            try:
+                device = sounddevice.query_devices(kind="output")
+            except Exception:
+                self.error = "no audio device: playback off"
+            else:
+                self._sd = sounddevice
+                self.device_name = str(device["name"])
+                self.device_rate = int(device["default_samplerate"])
+        self._notify()
 
     def _load(self, clip: Clip | None) -> None:
         self._stop()

@@ -38,10 +38,7 @@ ACTIONS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("audio.forward", "f2", "seek(2.0)", "Seek +2 s", True),
     ("audio.slower", "f3", "speed(-1)", "Slower", False),
     ("audio.faster", "f4", "speed(1)", "Faster", False),
-    *(
-        (f"take.{n}", f"alt+{n}", f"take({n})", f"Take hypothesis {n}", False)
-        for n in range(1, 10)
-    ),
+    *((f"take.{n}", f"alt+{n}", f"take({n})", f"Take hypothesis {n}", False) for n in range(1, 10)),
     ("take.translation", "alt+0", "take_translation", "Take system translation", False),
     ("label.age", "alt+a", "cycle_label('age')", "Cycle age label", False),
     ("label.gender", "alt+s", "cycle_label('gender')", "Cycle gender label", False),
@@ -81,5 +78,7 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
     known = {binding_id for binding_id, *_ in ACTIONS}
     keymap = {k: v for k, v in keys.items() if k in known and isinstance(v, str)}
     problems = [f"{path}: unknown binding id {k!r}" for k in keys if k not in known]
-    problems += [f"{path}: keys for {k!r} must be a string" for k in keys if k in known and k not in keymap]
+    problems += [
+        f"{path}: keys for {k!r} must be a string" for k in keys if k in known and k not in keymap
+    ]
     return keymap, problems

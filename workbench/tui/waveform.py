@@ -53,7 +53,9 @@ class Waveform(Widget):
     def render(self) -> Text:
         player = self.player
         state = "▶ playing" if player.playing else "⏸ paused"
-        info = f"  {player.speed:.2g}×  {clock(player.position)} / {clock(player.duration)}  {state}"
+        info = (
+            f"  {player.speed:.2g}×  {clock(player.position)} / {clock(player.duration)}  {state}"
+        )
         width = max(self.size.width - len(info), 4)
         text = Text(no_wrap=True, overflow="crop")
         if not len(self._peaks):

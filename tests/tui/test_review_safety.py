@@ -1,0 +1,104 @@
+"""Data is never markup; keys are remappable; every action is in the palette and the help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import UTTERANCES, build_project, row, screen_text, settle
+
+from workbench.tui.app import ReviewApp
+from workbench.tui.help_screen import KeysHelp
+from workbench.tui.keymap import ACTIONS, load_keymap
+from workbench.tui.review_screen import ReviewScreen
+from workbench.tui.text import fit, safe
+
+EVIL_KEY = "[red]k[/red]\x1b]0;pwned\x07"
+EVIL_DRAFT = "[bold]x[/] \x1b[31mred\x1b[0m [link=http://e.vil]y[/link]"
+
+
+async def test_markup_and_escapes_show_literally(tmp_path: Path) -> None:
+    evil = [
+        (
+            EVIL_KEY,
+            UTTERANCES[0][1],
+            1.0,
+            16000,
+            "[i]dia[/i]",
+            "Vlog",
+            0.5,
+            EVIL_DRAFT,
+            "[u]tr[/u]",
+            None,
+            None,
+        )
+    ]
+    project = build_project(tmp_path / "evil.db", evil)
+    app = ReviewApp(project, "[b]mallory[/b]")
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+g", *"[blink]n[/blink]", "enter")
+        await settle(app, pilot)
+        text = screen_text(app)
+        strips = app.screen._compositor.render_strips()
+        assert not any("\x1b" in s.text or "\x07" in s.text for strip in strips for s in strip)
+    assert "[red]k[/red]␛]0;pwned␇" in text  # list row, header and status line
+    assert "[bold]x[/] ␛[31mred␛[0m [link=http://e.vil]y[/link]" in text  # editor and list
+    assert "[i]dia[/i]" in text
+    assert "[blink]n[/blink]" in text
+    flagged = row(project, EVIL_KEY)
+    assert flagged.note == "[blink]n[/blink]" and flagged.annotator == "[b]mallory[/b]"
+
+
+def test_safe_and_fit_keep_cells_aligned() -> None:
+    assert safe("a\x1bb\nc\u202ed") == "a␛b␊c\ufffdd"
+    assert safe("㑚好") == "㑚好"
+    for width in range(1, 12):
+        for text in ("㑚好侬今朝去伐", "abc", "a㑚b好c"):
+            from rich.cells import cell_len
+
+            assert cell_len(fit(text, width)) == width
+
+
+def test_keymap_file_is_read_and_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\n"review.accept" = "ctrl+o"\n"no.such" = "x"\n"audio.toggle" = 3\n')
+    keymap, problems = load_keymap(config)
+    assert keymap == {"review.accept": "ctrl+o"}
+    assert any("no.such" in p for p in problems) and any("audio.toggle" in p for p in problems)
+    config.write_text("[keys\n")
+    assert load_keymap(config)[0] == {}
+
+
+async def test_remapped_accept_and_help_and_palette(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "wuwb.toml"
+    config.write_text('[keys]\n"review.accept" = "ctrl+o"\n')
+    monkeypatch.setenv("WUWB_CONFIG", str(config))
+    app = ReviewApp(project, "alice")
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+s")  # no longer accept
+        await settle(app, pilot)
+        assert row(project, "utt_001").status == "todo"
+        await pilot.press("ctrl+o")
+        await settle(app, pilot)
+        assert row(project, "utt_001").status == "accepted"
+        assert "^o Accept" in screen_text(app)
+
+        await pilot.press("f10")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysHelp)
+        help_text = screen_text(app)
+        for binding_id, *_ in ACTIONS[:12]:
+            assert binding_id in help_text
+        await pilot.press("escape")
+        await pilot.pause()
+
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Skip", "enter")  # skip utt_002 through the palette
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReviewScreen)
+    assert row(project, "utt_002").status == "skipped"

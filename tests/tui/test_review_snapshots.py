@@ -1,0 +1,52 @@
+"""Snapshots of the main, detail and stats screens at a fixed size with a frozen clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import build_project, settle
+from textual.pilot import Pilot
+
+import db.store
+from workbench.tui.app import ReviewApp
+
+SIZE = (140, 36)
+
+
+@pytest.fixture
+def frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project whose edit times are all one fixed instant."""
+    monkeypatch.setattr(db.store, "now", lambda: "2025-05-01T09:30:00Z")
+    return build_project(tmp_path / "snap.db")
+
+
+async def _ready(pilot: Pilot[Any]) -> None:
+    await settle(pilot.app, pilot)  # type: ignore[arg-type]
+
+
+def test_main_screen(frozen: Path, snap_compare: Any) -> None:
+    assert snap_compare(ReviewApp(frozen, "alice"), terminal_size=SIZE, run_before=_ready)
+
+
+def test_detail_after_take_and_flag(frozen: Path, snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _ready(pilot)
+        await pilot.press("ctrl+g", *"clipped", "enter")
+        await _ready(pilot)
+        await pilot.press("ctrl+up", "alt+3", "alt+a")
+        await _ready(pilot)
+
+    assert snap_compare(ReviewApp(frozen, "alice"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_stats_screen(frozen: Path, snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _ready(pilot)
+        await pilot.press("ctrl+s", "ctrl+s")
+        await _ready(pilot)
+        await pilot.press("f9")
+        await _ready(pilot)
+
+    assert snap_compare(ReviewApp(frozen, "alice"), terminal_size=SIZE, run_before=run_before)

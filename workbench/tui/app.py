@@ -1,0 +1,90 @@
+"""The review app: opens the project off the UI thread, then shows the review screen."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.widgets import Static
+
+from db.store import Store
+from workbench.tui.audio import Player
+from workbench.tui.commands import ReviewCommands
+from workbench.tui.keymap import load_keymap
+from workbench.tui.review_screen import ReviewScreen
+from workbench.tui.text import safe
+
+
+class StoreOpened(Message):
+    def __init__(self, store: Store, bulk: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.bulk = bulk
+
+
+class OpenFailed(Message):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+
+class ReviewApp(App[None]):
+    CSS_PATH = "review.tcss"
+    TITLE = "wu-workbench review"
+    COMMANDS = App.COMMANDS | {ReviewCommands}
+
+    def __init__(
+        self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None
+    ) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.annotator = annotator or getpass.getuser()
+        self.config = config
+        self.store: Store | None = None
+        self.bulk: Store | None = None  # counts and statistics, so they never block a page
+        self.player = Player()
+        self.review_keymap: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"opening {safe(str(self.db_path))}…", style="dim"), id="opening")
+
+    def on_mount(self) -> None:
+        keymap, problems = load_keymap(self.config)
+        self.review_keymap = keymap
+        self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(Text(problem), title="Keymap", severity="warning")
+        self.open_store()
+
+    @work(thread=True, exit_on_error=False)
+    def open_store(self) -> None:
+        try:
+            store = Store.open(self.db_path, create=False)
+            bulk = Store.open(self.db_path, create=False)
+        except Exception as error:  # a bad path or file is shown, not a traceback
+            self.post_message(OpenFailed(error))
+        else:
+            self.post_message(StoreOpened(store, bulk))
+
+    def on_store_opened(self, message: StoreOpened) -> None:
+        self.store, self.bulk = message.store, message.bulk
+        self.push_screen(
+            ReviewScreen(
+                message.store, message.bulk, self.annotator, self.player, self.review_keymap
+            )
+        )
+
+    def on_open_failed(self, message: OpenFailed) -> None:
+        self.query_one("#opening", Static).update(
+            Text(f"cannot open {safe(str(self.db_path))}: {message.error}", style="bold red")
+        )
+
+    def on_unmount(self) -> None:
+        self.player.close()
+        for store in (self.store, self.bulk):
+            if store is not None:
+                store.close()

@@ -1,0 +1,44 @@
+"""Every key the review screen answers to, as the keymap currently sets it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+from workbench.tui.keymap import ACTIONS, config_path
+
+
+class KeysHelp(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f10,q", "dismiss", "Close", id="help.close")
+    ]
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(Text(f"Keys (remap them in {config_path()} under [keys])"))
+            yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("keys", "action", "binding id")
+        for binding_id, keys, _action, description, _show in ACTIONS:
+            shown = self.keymap.get(binding_id, keys)
+            table.add_row(
+                ", ".join(self.app.get_key_display(Binding(k, "")) for k in shown.split(",")),
+                description,
+                binding_id,
+            )
+        table.focus()
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,519 @@
+"""The review screen: the list on the left, the utterance being corrected on the right.
+
+Every store call runs in a thread worker that posts a message back; the UI thread only draws.
+The editor keeps focus all day, so every review key is a priority binding on this screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from db.store import Conflict, Filter, Sort, Store, Utterance
+from db.tasks import LABEL_SETS, LABEL_TASKS
+from workbench.tui.audio import Clip, Player, envelope, load_clip
+from workbench.tui.detail import Detail, Editor
+from workbench.tui.filter_screen import Choices, FilterDialog
+from workbench.tui.help_screen import KeysHelp
+from workbench.tui.keymap import bindings
+from workbench.tui.modals import ConflictChoice, FlagNote, Mine
+from workbench.tui.text import safe
+from workbench.tui.utterance_list import PAGE, UtteranceList
+from workbench.tui.waveform import Waveform
+
+ENVELOPE_POINTS = 2048  # fine enough for any terminal width, small enough to keep per clip
+
+
+@dataclass(frozen=True)
+class Values:
+    """What the reviewer has on screen for one utterance (compared to find unsaved edits)."""
+
+    draft: str
+    translation: str | None
+    labels: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, utt: Utterance) -> Values:
+        return cls(
+            safe(utt.draft or ""),
+            utt.translation,
+            {"age": utt.age, "gender": utt.gender, "emotion": utt.emotion},
+        )
+
+    def changes(self, saved: Values) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.draft != saved.draft:
+            out["draft"] = self.draft
+        if self.translation != saved.translation:
+            out["translation"] = self.translation
+        out.update({k: v for k, v in self.labels.items() if saved.labels.get(k) != v})
+        return out
+
+
+@dataclass(frozen=True)
+class SaveRequest:
+    """One write: accept (draft becomes gold) or a plain save of `changes`."""
+
+    utt: Utterance
+    values: Values
+    changes: dict[str, Any]
+    accept: bool = False
+    expected_version: int | None = None  # set when keeping mine over a conflict
+
+    @property
+    def version(self) -> int:
+        return self.utt.version if self.expected_version is None else self.expected_version
+
+
+class DetailLoaded(Message):
+    def __init__(self, utt: Utterance, clip: Clip | None, peaks: np.ndarray | None, note: str):
+        super().__init__()
+        self.utt, self.clip, self.peaks, self.note = utt, clip, peaks, note
+
+
+class Saved(Message):
+    def __init__(self, request: SaveRequest, utt: Utterance) -> None:
+        super().__init__()
+        self.request, self.utt = request, utt
+
+
+class SaveConflict(Message):
+    def __init__(self, request: SaveRequest, theirs: Utterance) -> None:
+        super().__init__()
+        self.request, self.theirs = request, theirs
+
+
+class ChoicesLoaded(Message):
+    def __init__(self, choices: Choices, total: int) -> None:
+        super().__init__()
+        self.choices, self.total = choices, total
+
+
+class PlayerChanged(Message):
+    """The player started or stopped (posted from the audio threads)."""
+
+
+class ReviewScreen(Screen[None]):
+    BINDINGS = bindings()
+
+    def __init__(
+        self, store: Store, bulk: Store, annotator: str, player: Player, keymap: dict[str, str]
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.bulk = bulk  # a second connection for slow aggregates (counts, groups, stats)
+        self.annotator = annotator
+        self.player = player
+        self.keymap = keymap
+        self.filt = Filter(status="todo")
+        self.sort = Sort()
+        self.choices = Choices([], {})
+        self.project_total: int | None = None
+        self.matches: int | None = None
+        self.utt: Utterance | None = None
+        self.saved_values: Values | None = None
+        self.labels: dict[str, str | None] = {}
+        self._newest: dict[int, Utterance] = {}  # our own saves, newer than a stale read
+        self._audio_said: str | None = None
+
+    # -- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield UtteranceList(self.store, self.bulk, id="list")
+            yield Detail(self.player, id="detail")
+        yield Static(id="status")
+        yield Footer()
+
+    @property
+    def list(self) -> UtteranceList:
+        return self.query_one("#list", UtteranceList)
+
+    @property
+    def editor(self) -> Editor:
+        return self.query_one("#editor", Editor)
+
+    @property
+    def detail(self) -> Detail:
+        return self.query_one("#detail", Detail)
+
+    def on_detail_ready(self) -> None:
+        self.player.on_change = lambda: self.post_message(PlayerChanged())
+        self.list.show(self.filt, self.sort)
+        self.load_choices()
+        self.editor.focus()
+        self._title()
+        self.say("ready")
+        self.on_player_changed()  # the device may have been probed already
+
+    def say(self, message: str) -> None:
+        """The status line: what just happened (data in it shown literally)."""
+        status = Text(message, no_wrap=True, overflow="ellipsis")
+        self.query_one("#status", Static).update(status, layout=False)
+
+    def _title(self) -> None:
+        matches = "…" if self.matches is None else f"{self.matches:,}"
+        total = "…" if self.project_total is None else f"{self.project_total:,}"
+        parts = [f"{matches} / {total}", self.filt.status or "all"]
+        if self.filt.group_value is not None:
+            parts.append(safe(self.filt.group_value))
+        if self.filt.text:
+            parts.append(f"“{safe(self.filt.text)}”")
+        arrow = "↓" if self.sort.descending else "↑"
+        parts.append(
+            f"sort: {self.sort.field}{' ' + self.sort.system if self.sort.system else ''} {arrow}"
+        )
+        self.list.border_title = Text(" · ".join(parts))
+
+    def _take_keys(self) -> list[str]:
+        keys = []
+        for n in range(1, 10):
+            shown = self.keymap.get(f"take.{n}", f"alt+{n}").split(",")[0]
+            keys.append(shown)
+        return keys
+
+    def _key(self, binding_id: str, default: str) -> str:
+        return self.keymap.get(binding_id, default).split(",")[0]
+
+    # -- store workers ------------------------------------------------------------------------
+    @work(thread=True, group="choices", exit_on_error=False)
+    def load_choices(self) -> None:
+        store = self.bulk
+        groups = {f: store.groups(f) for f in ("subset", "domain", "sub_dialect")}
+        self.post_message(
+            ChoicesLoaded(Choices(store.systems("asr"), groups), store.count(Filter()))
+        )
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load_detail(self, utt_id: int) -> None:
+        utt = self.store.utterance(utt_id)
+        clip: Clip | None = None
+        peaks: np.ndarray | None = None
+        note = ""
+        if utt.audio_error:
+            note = f"audio: {utt.audio_error}"
+        else:
+            path = Path(utt.audio)
+            if not path.is_absolute():
+                path = self.store.path.parent / path
+            try:
+                clip = load_clip(path)
+            except Exception as error:  # unreadable or missing audio must not stop the review
+                note = f"audio unreadable: {error}"
+            else:
+                peaks = envelope(clip.samples, ENVELOPE_POINTS)
+        self.post_message(DetailLoaded(utt, clip, peaks, note))
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def save(self, request: SaveRequest) -> None:
+        store, utt, values = self.store, request.utt, request.values
+        try:
+            if request.accept:
+                saved = store.accept(
+                    utt.id,
+                    request.version,
+                    draft=values.draft,
+                    annotator=self.annotator,
+                    translation=values.translation,
+                    **values.labels,
+                )
+            else:
+                saved = store.save(utt.id, request.version, request.changes, self.annotator)
+        except Conflict as conflict:
+            self.post_message(SaveConflict(request, conflict.theirs))
+            return
+        self.post_message(Saved(request, saved))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.say(f"error: {error}")
+            self.notify(Text(str(error)), title="Something failed", severity="error")
+
+    # -- messages from workers ----------------------------------------------------------------
+    def on_choices_loaded(self, message: ChoicesLoaded) -> None:
+        self.choices = message.choices
+        self.project_total = message.total
+        self._title()
+
+    def on_utterance_list_counted(self, message: UtteranceList.Counted) -> None:
+        self.matches = message.total
+        self._title()
+        if message.total == 0:
+            self._show_nothing()
+
+    def on_utterance_list_highlighted(self, message: UtteranceList.Highlighted) -> None:
+        self._leave()
+        self.load_detail(message.row.id)
+
+    def on_utterance_list_chosen(self) -> None:
+        self.editor.focus()
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        current = self.list.current
+        if current is None or current.id != message.utt.id:
+            return  # the reviewer has moved on
+        utt = message.utt
+        newer = self._newest.get(utt.id)
+        if newer is not None and newer.version > utt.version:
+            utt = newer
+        self._show(utt)
+        self.player.load(message.clip)
+        self.query_one(Waveform).show(message.peaks, message.note)
+
+    def on_saved(self, message: Saved) -> None:
+        utt = message.utt
+        self._newest[utt.id] = utt
+        self.list.update_row(utt.id, status=utt.status, draft_head=(utt.draft or "")[:40])
+        if self.utt is not None and self.utt.id == utt.id:
+            self.utt = utt
+            self.saved_values = Values.of(utt)
+            self.detail.show_header(utt)
+            self.detail.show_note(utt)
+        key = safe(utt.key)
+        if message.request.accept:
+            self.say(f"saved {key} as gold")
+        elif "status" in message.request.changes:
+            self.say(
+                f"{key} {utt.status}"
+                + (f": {safe(utt.note)}" if utt.note and utt.status == "flagged" else "")
+            )
+        else:
+            self.say(f"edits to {key} saved")
+
+    def on_save_conflict(self, message: SaveConflict) -> None:
+        request, theirs = message.request, message.theirs
+        self.list.update_row(theirs.id, status=theirs.status, draft_head=(theirs.draft or "")[:40])
+        self.say(f"{safe(theirs.key)} was saved by {safe(theirs.annotator or 'someone')}: choose")
+        mine = Mine(
+            request.values.draft,
+            request.values.translation,
+            request.values.labels,
+            "accepted" if request.accept else request.changes.get("status"),
+        )
+
+        def chosen(choice: str | None) -> None:
+            if choice == "mine":
+                self.say(f"saving your version of {safe(theirs.key)} over theirs…")
+                self.save(
+                    SaveRequest(
+                        theirs,
+                        request.values,
+                        request.changes,
+                        request.accept,
+                        expected_version=theirs.version,
+                    )
+                )
+            else:
+                self._newest[theirs.id] = theirs
+                if self.utt is not None and self.utt.id == theirs.id:
+                    self._show(theirs)
+                self.say(f"kept their version of {safe(theirs.key)}")
+
+        self.app.push_screen(ConflictChoice(theirs, mine, self.annotator), chosen)
+
+    def on_player_changed(self) -> None:
+        self.query_one(Waveform).sync()
+        if self.player.error and self.player.error != self._audio_said:
+            self._audio_said = self.player.error
+            self.say(self.player.error)
+
+    # -- showing one utterance ----------------------------------------------------------------
+    def _show(self, utt: Utterance) -> None:
+        self.utt = utt
+        self.saved_values = Values.of(utt)
+        self.labels = dict(self.saved_values.labels)
+        detail = self.detail
+        detail.show_header(utt)
+        detail.show_note(utt)
+        editor = self.editor
+        editor.load_text(self.saved_values.draft)
+        editor.move_cursor(editor.document.end)
+        self.query_one("#translation", Input).value = utt.translation or ""
+        detail.show_translations(utt, self._key("take.translation", "alt+0"))
+        self._show_labels()
+        self._show_hypotheses()
+
+    def _show_nothing(self) -> None:
+        self.utt = None
+        self.saved_values = None
+        self.editor.load_text("")
+        self.query_one("#header", Static).update(Text("nothing matches this filter", style="dim"))
+        for name in ("#hypotheses", "#ast", "#labels", "#note"):
+            self.query_one(name, Static).update("")
+        self.player.load(None)
+        self.query_one(Waveform).show(None, "")
+
+    def _show_hypotheses(self) -> None:
+        if self.utt is None:
+            return
+        utt = self.utt
+        ref = safe(utt.gold or "") if utt.status == "accepted" and utt.gold else self.editor.text
+        self.detail.show_hypotheses(utt, ref, self._take_keys())
+
+    def _show_labels(self) -> None:
+        if self.utt is not None:
+            keys = {t: self._key(f"label.{t}", "") for t in LABEL_TASKS}
+            self.detail.show_labels(self.utt, self.labels, keys)
+
+    @on(TextArea.Changed, "#editor")
+    def _draft_changed(self) -> None:
+        self._show_hypotheses()
+
+    def values(self) -> Values:
+        translation = self.query_one("#translation", Input).value.strip()
+        return Values(self.editor.text, translation or None, dict(self.labels))
+
+    def _leave(self) -> None:
+        """Save unsaved edits of the utterance being left, so typing is never lost."""
+        if self.utt is None or self.saved_values is None:
+            return
+        values = self.values()
+        changes = values.changes(self.saved_values)
+        if changes:
+            self.save(SaveRequest(self.utt, values, changes))
+            self.saved_values = values
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_move(self, delta: int) -> None:
+        self.list.action_cursor(delta)
+
+    def action_move_page(self, delta: int) -> None:
+        self.list.move_to(self.list.cursor + delta * PAGE // 4)
+
+    def action_accept(self) -> None:
+        utt = self.utt
+        if utt is None:
+            return
+        values = self.values()
+        if not values.draft.strip():
+            self.say("nothing to accept: the draft is empty")
+            return
+        self.say(f"saving {safe(utt.key)}…")
+        self.save(SaveRequest(utt, values, {}, accept=True))
+        self.saved_values = values
+        self.list.action_cursor(1)
+
+    def _set_status(self, status: str, note: str | None = None) -> None:
+        utt = self.utt
+        if utt is None or self.saved_values is None:
+            return
+        values = self.values()
+        changes = values.changes(self.saved_values) | {"status": status}
+        if note is not None:
+            changes["note"] = note
+        self.save(SaveRequest(utt, values, changes))
+        self.saved_values = values
+        self.list.action_cursor(1)
+
+    def action_skip(self) -> None:
+        self._set_status("skipped")
+
+    def action_flag(self) -> None:
+        utt = self.utt
+        if utt is None:
+            return
+
+        def flagged(note: str | None) -> None:
+            if note is None:
+                self.say("flag cancelled")
+            else:
+                self._set_status("flagged", note)
+
+        self.app.push_screen(FlagNote(utt.key, utt.note or ""), flagged)
+
+    def action_revert(self) -> None:
+        if self.utt is None:
+            return
+        self.saved_values = None  # nothing to autosave: the edits are being thrown away
+        self.say(f"reverted {safe(self.utt.key)} to its saved state")
+        self.load_detail(self.utt.id)
+
+    def action_undo(self) -> None:
+        self.editor.undo()
+
+    def action_redo(self) -> None:
+        self.editor.redo()
+
+    def action_take(self, n: int) -> None:
+        if self.utt is None:
+            return
+        asr = [h for h in self.utt.hypotheses if h.task == "asr"]
+        if n > len(asr) or asr[n - 1].text is None:
+            self.say(f"no hypothesis {n}")
+            return
+        editor = self.editor
+        editor.history.checkpoint()
+        editor.replace(safe(asr[n - 1].text or ""), editor.document.start, editor.document.end)
+        editor.history.checkpoint()
+        undo = self._key("review.undo", "ctrl+z")
+        self.say(f"took {safe(asr[n - 1].system)}'s transcript (undo: {undo})")
+
+    def action_take_translation(self) -> None:
+        if self.utt is None:
+            return
+        ast = [h.text for h in self.utt.hypotheses if h.task == "ast" and h.text]
+        if ast:
+            self.query_one("#translation", Input).value = ast[0]
+
+    def action_cycle_label(self, task: str) -> None:
+        if self.utt is None:
+            return
+        options: list[str | None] = [None, *LABEL_SETS[task]]
+        current = self.labels.get(task)
+        index = options.index(current) if current in options else 0
+        self.labels[task] = options[(index + 1) % len(options)]
+        self._show_labels()
+
+    def action_play_pause(self) -> None:
+        if self.player.error:
+            self.say(self.player.error)
+        self.player.toggle()
+
+    def action_replay(self) -> None:
+        self.player.replay()
+
+    def action_seek(self, seconds: float) -> None:
+        self.player.seek(seconds)
+        self.call_later(self.query_one(Waveform).refresh)
+
+    def action_speed(self, steps: int) -> None:
+        self.player.step_speed(steps)
+        self.call_later(self.query_one(Waveform).refresh)
+
+    def action_filter(self) -> None:
+        def chosen(result: tuple[Filter, Sort] | None) -> None:
+            if result is None:
+                return
+            self._leave()
+            self.filt, self.sort = result
+            self.matches = None
+            self.utt = None
+            self.saved_values = None
+            self._title()
+            if self.filt.text and len(self.filt.text.strip()) >= 3:
+                self.say("searching (the first search builds the index)…")
+            self.list.show(self.filt, self.sort)
+
+        self.app.push_screen(FilterDialog(self.filt, self.sort, self.choices), chosen)
+
+    def action_focus_list(self) -> None:
+        (self.editor if self.list.has_focus else self.list).focus()
+
+    def action_stats(self) -> None:
+        from workbench.tui.stats_screen import StatsScreen
+
+        self.app.push_screen(StatsScreen(self.bulk))
+
+    def action_help(self) -> None:
+        self.app.push_screen(KeysHelp(self.keymap))

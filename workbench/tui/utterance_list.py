@@ -1,0 +1,307 @@
+"""The utterance list: a Line-API scroll view over the store's keyset pages.
+
+Only the pages on screen (and the next one) are ever fetched, by thread workers, and kept in
+an LRU cache, so a project of a million utterances opens and scrolls like one of ten. A row
+not yet fetched draws as a placeholder and is redrawn when its page arrives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.text import Text
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from db.store import Filter, ListRow, Sort, Store
+from workbench.tui.text import fit, safe
+
+PAGE = 100
+GLYPHS = {"todo": " ", "accepted": "✓", "skipped": "»", "flagged": "!"}
+BAR = " ░▒▓█"
+
+
+def disagreement_bar(value: float | None, cells: int = 3) -> str:
+    """`value` in 0..1 as `cells` cells of shading, blank when unknown."""
+    if value is None:
+        return " " * cells
+    eighths = round(min(max(value, 0.0), 1.0) * cells * (len(BAR) - 1))
+    full, part = divmod(eighths, len(BAR) - 1)
+    return (BAR[-1] * full + (BAR[part] if full < cells else "")).ljust(cells)[:cells]
+
+
+def row_text(row: ListRow, width: int, key_cells: int, selected: bool = False) -> Text:
+    """One utterance as a line of exactly `width` cells; data shown literally."""
+    duration = f"{row.duration:5.1f}s" if row.duration is not None else "     -"
+    confidence = f"{row.confidence:4.2f}" if row.confidence is not None else "   -"
+    text = Text("▸" if selected else " ", no_wrap=True, overflow="crop")
+    text.append(
+        f"{GLYPHS.get(row.status, '?')} ",
+        style="bold green" if row.status == "accepted" else "bold",
+    )
+    text.append(fit(safe(row.key), key_cells) + " ")
+    text.append(duration + " ", style="cyan")
+    text.append(fit(safe(row.group or ""), 12) + " ", style="magenta")
+    text.append(confidence + " ", style="dim")
+    text.append(disagreement_bar(row.disagreement) + " ", style="red")
+    used = 3 + key_cells + 1 + 7 + 13 + 5 + 4
+    text.append(fit(safe(row.draft_head), max(width - used, 0)))
+    return text
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the list shows: a filter, an order, and a generation so stale answers drop."""
+
+    filt: Filter
+    sort: Sort
+    generation: int
+
+
+class UtteranceList(ScrollView, can_focus=True):
+    """Every utterance the filter matches, one line each, with a cursor row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "First", show=False),
+        Binding("end", "cursor_to(-1)", "Last", show=False),
+        Binding("enter", "choose", "Edit", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "utterance-list--cursor",
+        "utterance-list--placeholder",
+    }
+    DEFAULT_CSS = """
+    UtteranceList {
+        .utterance-list--cursor { background: $accent 40%; text-style: bold; }
+        .utterance-list--placeholder { color: $text-muted; }
+    }
+    """
+
+    class Counted(Message):
+        """The filter's match count is known (or changed)."""
+
+        def __init__(self, total: int) -> None:
+            super().__init__()
+            self.total = total
+
+    class Highlighted(Message):
+        """The cursor is on a row whose data is loaded."""
+
+        def __init__(self, index: int, row: ListRow) -> None:
+            super().__init__()
+            self.index = index
+            self.row = row
+
+    class Chosen(Message):
+        """Enter was pressed on a row: the reviewer wants to edit it."""
+
+    class Failed(Message):
+        def __init__(self, error: Exception) -> None:
+            super().__init__()
+            self.error = error
+
+    class _Page(Message):
+        def __init__(self, generation: int, page: int, rows: list[ListRow]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.page = page
+            self.rows = rows
+
+    class _Count(Message):
+        def __init__(self, generation: int, total: int) -> None:
+            super().__init__()
+            self.generation = generation
+            self.total = total
+
+    def __init__(self, store: Store, counter: Store, **kwargs: str) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.store = store
+        self.counter = counter  # its own connection: a slow count never delays a page
+        self.query_ = Query(Filter(), Sort(), 0)
+        self.total: int | None = None
+        self.cursor = 0
+        self._pages: LRUCache[int, list[ListRow]] = LRUCache(64)
+        self._strips: LRUCache[tuple[int, int, bool], Strip] = LRUCache(512)
+        self._pending: set[int] = set()
+        self._key_cells = 16
+        self._announced: int | None = None  # the row id last posted as Highlighted
+
+    # -- what is shown ------------------------------------------------------------------------
+    def show(self, filt: Filter, sort: Sort) -> None:
+        """Show another filter/order from its first row."""
+        self.query_ = Query(filt, sort, self.query_.generation + 1)
+        self.total = None
+        self.cursor = 0
+        self._announced = None
+        self._pages.clear()
+        self._strips.clear()
+        self._pending.clear()
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._count(self.query_)
+        self._request(0)
+        self._resize()
+
+    @property
+    def row_count(self) -> int:
+        if self.total is not None:
+            return self.total
+        return max((p * PAGE + len(self._pages[p]) for p in list(self._pages.keys())), default=0)
+
+    def row(self, index: int) -> ListRow | None:
+        rows = self._pages.get(index // PAGE)
+        if rows is None or index % PAGE >= len(rows):
+            return None
+        return rows[index % PAGE]
+
+    @property
+    def current(self) -> ListRow | None:
+        return self.row(self.cursor)
+
+    def update_row(self, row_id: int, **changes: object) -> None:
+        """Show a saved utterance's new status or draft without refetching its page."""
+        for page in list(self._pages.keys()):
+            rows = self._pages[page]
+            for i, row in enumerate(rows):
+                if row.id == row_id:
+                    rows[i] = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+                    self._strips.clear()
+                    self.refresh_line(page * PAGE + i)
+                    return
+
+    # -- moving the cursor --------------------------------------------------------------------
+    def move_to(self, index: int) -> None:
+        last = self.row_count - 1
+        index = max(0, min(index, last)) if last >= 0 else 0
+        previous, self.cursor = self.cursor, index
+        self._strips.discard((previous, self.size.width, True))
+        self.refresh_line(previous)
+        self.refresh_line(index)
+        self.scroll_to_region(Region(0, index, 1, 1), animate=False, immediate=True, force=True)
+        self._announce()
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_cursor_page(self, delta: int) -> None:
+        self.move_to(self.cursor + delta * max(self.scrollable_content_region.height - 1, 1))
+
+    def action_cursor_to(self, index: int) -> None:
+        self.move_to(self.row_count - 1 if index < 0 else index)
+
+    def action_choose(self) -> None:
+        self.post_message(self.Chosen())
+
+    def _announce(self) -> None:
+        row = self.current
+        if row is None:
+            self._request(self.cursor // PAGE)
+        elif row.id != self._announced:
+            self._announced = row.id
+            self.post_message(self.Highlighted(self.cursor, row))
+        # Keep the next page warm so stepping across a page boundary never waits.
+        if self.cursor % PAGE > PAGE - 20:
+            self._request(self.cursor // PAGE + 1)
+        elif self.cursor % PAGE < 20 and self.cursor >= PAGE:
+            self._request(self.cursor // PAGE - 1)
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count)
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+        self._resize()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        if index >= self.row_count:
+            return Strip.blank(width, self.rich_style)
+        selected = index == self.cursor
+        cached = self._strips.get((index, width, selected))
+        if cached is not None:
+            return cached
+        row = self.row(index)
+        if row is None:
+            self._request(index // PAGE)
+            style = self.get_component_rich_style("utterance-list--placeholder")
+            return Strip([Segment("  …".ljust(width), style)], width)
+        text = row_text(row, width, self._key_cells, selected)
+        base = self.rich_style
+        if selected:
+            base += self.get_component_rich_style("utterance-list--cursor")
+        segments = [
+            Segment(s.text, base + s.style if s.style else base)
+            for s in text.render(self.app.console)
+            if s.text != "\n"
+        ]
+        strip = Strip(segments).adjust_cell_length(width, base)
+        self._strips.set((index, width, selected), strip)
+        return strip
+
+    # -- fetching -----------------------------------------------------------------------------
+    def _request(self, page: int) -> None:
+        if page < 0 or page in self._pending or page in self._pages:
+            return
+        if self.total is not None and page * PAGE >= self.total:
+            return
+        self._pending.add(page)
+        before = self._pages.get(page - 1)
+        after = self._pages.get(page + 1)
+        self._fetch(self.query_, page, before, after)
+
+    @work(thread=True, group="pages", exit_on_error=False)
+    def _fetch(
+        self, query: Query, page: int, before: list[ListRow] | None, after: list[ListRow] | None
+    ) -> None:
+        store = self.store
+        if before:
+            rows = store.page(query.filt, query.sort, after=before[-1].cursor, limit=PAGE)
+        elif after:
+            rows = store.page_before(query.filt, query.sort, after[0].cursor, limit=PAGE)
+        else:
+            rows = store.page(query.filt, query.sort, offset=page * PAGE, limit=PAGE)
+        self.post_message(self._Page(query.generation, page, rows))
+
+    @work(thread=True, group="count", exclusive=True, exit_on_error=False)
+    def _count(self, query: Query) -> None:
+        self.post_message(self._Count(query.generation, self.counter.count(query.filt)))
+
+    def on_utterance_list__page(self, message: _Page) -> None:
+        message.stop()
+        if message.generation != self.query_.generation:
+            return
+        self._pending.discard(message.page)
+        self._pages.set(message.page, message.rows)
+        if message.page == 0 and message.rows:
+            longest = max(len(safe(r.key)) for r in message.rows)
+            self._key_cells = min(max(longest, 8), 28)
+        if len(message.rows) < PAGE and self.total is None:
+            self.total = message.page * PAGE + len(message.rows)
+            self.post_message(self.Counted(self.total))
+        self._strips.clear()
+        self._resize()
+        self.refresh()
+        if message.page == self.cursor // PAGE:
+            self._announce()
+
+    def on_utterance_list__count(self, message: _Count) -> None:
+        message.stop()
+        if message.generation != self.query_.generation:
+            return
+        self.total = message.total
+        self._resize()
+        self.refresh()
+        self.post_message(self.Counted(message.total))
