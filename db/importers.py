@@ -288,14 +288,20 @@ class _Writer:
         self.bad_line(BadLine(self.summary.path, line_no, reason))
         return False
 
-    def _probe(self, row: Row) -> AudioInfo:
+    def _probe(self, row: Row, tally: dict[str, int]) -> AudioInfo:
         if not self.config.probe:
             return AudioInfo(row.duration, None, None)
         info = self.probe(row.wav)
         if info.error is not None:
-            self.summary.count("audio_missing" if info.error == "missing" else "audio_unreadable")
+            tally["audio_missing" if info.error == "missing" else "audio_unreadable"] += 1
             return AudioInfo(row.duration, None, info.error)
         return info
+
+    def _count(self, tally: dict[str, int]) -> None:
+        # Once a batch: the summary's lock costs as much as a row's parse if taken per row.
+        for name, n in tally.items():
+            if n:
+                self.summary.count(name, n)
 
     def flush(self, pending: dict[str, tuple[int, Row]]) -> None:
         if not pending:
@@ -311,9 +317,10 @@ class _Writer:
             # Rows grouped by the columns they set: binding a NULL costs as much as a value,
             # and most rows set only a few of the twenty columns.
             shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+            tally = {"audio_missing": 0, "audio_unreadable": 0}
             for _, row in pending.values():
                 values = {"key": row.key, "audio": row.wav, **row.fields}
-                duration, rate, error = self._probe(row)
+                duration, rate, error = self._probe(row, tally)
                 if duration is not None:
                     values["duration"] = duration
                 if rate is not None:
@@ -328,7 +335,8 @@ class _Writer:
             self.summary.count("inserted", inserted)
             rescore: set[int] = set()
             if inserted < len(pending):
-                rescore |= self._merge_existing(pending, before, stamp)
+                rescore |= self._merge_existing(pending, before, stamp, tally)
+            self._count(tally)
             hyp_rows = [(k, r) for k, (_, r) in pending.items() if r.hyps]
             if hyp_rows:
                 rescore |= self._write_hyps(hyp_rows, stamp)
@@ -345,7 +353,8 @@ class _Writer:
             conn.execute("COMMIT")
 
     def _merge_existing(
-        self, pending: dict[str, tuple[int, Row]], before: int, stamp: str
+        self, pending: dict[str, tuple[int, Row]], before: int, stamp: str,
+        tally: dict[str, int],
     ) -> set[int]:
         """Lines whose key was stored before this batch: no-op, fill, update or reject."""
         conn = self.store.conn
@@ -377,7 +386,7 @@ class _Writer:
                 continue
             self.summary.count("updated")
             if "audio" in changes:
-                info = self._probe(row)
+                info = self._probe(row, tally)
                 changes.update(
                     duration=info.duration, sample_rate=info.sample_rate, audio_error=info.error
                 )
