@@ -30,7 +30,7 @@ from backends.base import Backend, BackendOptions, Result, Utterance  # noqa: E4
 from backends.runner import prefill  # noqa: E402
 from db.store import Store  # noqa: E402
 
-CLIPS = sorted((ROOT / "tests" / "data" / "audio").glob("*.wav"))
+CLIPS = sorted((ROOT / "workbench" / "demo_data" / "audio").glob("*.wav"))
 TARGET_MS = 2.0
 
 

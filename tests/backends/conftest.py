@@ -11,7 +11,8 @@ import soundfile as sf
 
 from db.store import Store
 
-AUDIO = Path(__file__).resolve().parents[1] / "data" / "audio"
+# The real clips ship once, with their attribution, in the demo data.
+AUDIO = Path(__file__).resolve().parents[2] / "workbench" / "demo_data" / "audio"
 CLIPS = sorted(AUDIO.glob("*.wav"))
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from workbench.cli import main
 
-AUDIO = Path(__file__).resolve().parents[1] / "data" / "audio"
+# The real clips ship once, with their attribution, in the demo data.
+AUDIO = Path(__file__).resolve().parents[2] / "workbench" / "demo_data" / "audio"
 WU = AUDIO / "wu_A0002_S0003_0_G0003_G0004_33.wav"
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from db.store import Store
 
-AUDIO = Path(__file__).resolve().parents[1] / "data" / "audio"
+# The real clips ship once, with their attribution, in the demo data.
+AUDIO = Path(__file__).resolve().parents[2] / "workbench" / "demo_data" / "audio"
 WU_CLIP = "wu_A0002_S0003_0_G0003_G0004_33.wav"
 AISHELL_CLIP = "aishell_BAC009S0724W0121.wav"
 
