@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import shutil
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from backends.base import BackendConfigError, BackendRunError
 
@@ -50,3 +55,24 @@ def run_program(cmd: Sequence[str], *, env: Mapping[str, str], cwd: Path | None,
     if code != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-_TAIL:]
         raise BackendRunError(f"{shlex.join(cmd[:2])} exited {code}; log {log}:\n{tail}")
+
+
+@contextmanager
+def batch_folder(work_dir: Path | None, run: int, prefix: str) -> Iterator[Path]:
+    """A folder for one batch's files: kept under work_dir when given, else a temporary one."""
+    if work_dir is not None:
+        folder = work_dir / f"batch{run:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+        return
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -8,9 +8,6 @@ executable: the batch becomes a swift dataset with the task's exact prompt (FORM
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +20,14 @@ from backends.base import (
     Result,
     Utterance,
 )
-from backends.external import cuda_env, parse_env, run_program, split_args
+from backends.external import (
+    batch_folder,
+    cuda_env,
+    parse_env,
+    run_program,
+    split_args,
+    write_jsonl,
+)
 from db.hypfiles import read_swift_results
 from db.jsonl import BadLine
 from db.tasks import ASR_PROMPT, ASR_PROMPT_UND, PROMPTS, TASKS
@@ -89,26 +93,16 @@ class SwiftBackend(Backend):
         return cmd + self.passthrough
 
     def write_dataset(self, batch: Sequence[Utterance], path: Path) -> None:
-        with path.open("w", encoding="utf-8") as out:
-            for utt in batch:
-                row = dataset_row(self.prompt, str(Path(utt.audio).resolve()))
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        write_jsonl(path, (dataset_row(self.prompt, str(Path(u.audio).resolve())) for u in batch))
 
     def run(self, batch: Sequence[Utterance]) -> list[Result]:
         self.runs += 1
-        keep = self.work_dir is not None
-        folder = (self.work_dir / f"batch{self.runs:05d}" if self.work_dir is not None
-                  else Path(tempfile.mkdtemp(prefix="wuwb-swift-")))
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
+        with batch_folder(self.work_dir, self.runs, "wuwb-swift-") as folder:
             dataset, results = folder / "data.jsonl", folder / "results.jsonl"
             self.write_dataset(batch, dataset)
             run_program(self.command(dataset, results, min(len(batch), 64)), env=self.env,
                         cwd=None, log=folder / "swift.log")
             return self.collect(batch, results)
-        finally:
-            if not keep:
-                shutil.rmtree(folder, ignore_errors=True)
 
     def collect(self, batch: Sequence[Utterance], results: Path) -> list[Result]:
         by_audio: dict[str, list[int]] = defaultdict(list)

@@ -7,9 +7,6 @@ The batch becomes a WeNet data list (FORMATS.md §1); each decoding mode's
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from backends.base import (
     Result,
     Utterance,
 )
-from backends.external import parse_env, run_program, split_args
+from backends.external import batch_folder, parse_env, run_program, split_args, write_jsonl
 from db.hypfiles import read_wenet_text
 
 CHECKPOINT_NAMES = ("final.pt", "u2++.pt", "whisper.pt", "avg_10.pt", "avg_5.pt")
@@ -133,26 +130,17 @@ class WenetCliBackend(Backend):
         ]
 
     def write_list(self, batch: Sequence[Utterance], path: Path) -> None:
-        with path.open("w", encoding="utf-8") as out:
-            for utt in batch:
-                row = data_list_row(utt.key, str(Path(utt.audio).resolve()))
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        write_jsonl(path, (data_list_row(u.key, str(Path(u.audio).resolve())) for u in batch))
 
     def run(self, batch: Sequence[Utterance]) -> list[Result]:
         self.runs += 1
-        folder = (self.work_dir / f"batch{self.runs:05d}" if self.work_dir is not None
-                  else Path(tempfile.mkdtemp(prefix="wuwb-wenet-")))
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
+        with batch_folder(self.work_dir, self.runs, "wuwb-wenet-") as folder:
             data_list, result_dir = folder / "data.list", folder / "result"
             self.write_list(batch, data_list)
             env = {"PYTHONPATH": str(self.wenet_dir.resolve()), **self.env}
             run_program(self.command(data_list, result_dir), env=env,
                         cwd=self.wenet_dir, log=folder / "recognize.log")
             return self.collect(batch, result_dir)
-        finally:
-            if self.work_dir is None:
-                shutil.rmtree(folder, ignore_errors=True)
 
     def collect(self, batch: Sequence[Utterance], result_dir: Path) -> list[Result]:
         ids = {utt.key: utt.id for utt in batch}
