@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 
 import pytest
 
@@ -49,6 +50,18 @@ def test_pure_han_fast_path_agrees_with_the_general_rules():
     text = "最少辰光阿拉是做撒呃喃，有钞票就是到银行里保本保息。"
     assert tokenize(text) == [c for c in text if c not in "，。"]
     assert tokenize(text + "A") == [c for c in text if c not in "，。"] + ["A"]
+
+
+def test_every_character_the_fast_path_admits_is_category_lo():
+    # The fast path treats its ranges as one-character tokens: that holds only if this
+    # Python's Unicode tables put every one of them in category Lo.
+    ranges = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x20000, 0x2A6DF)]
+    odd = [
+        hex(c) for lo, hi in ranges for c in range(lo, hi + 1)
+        if unicodedata.category(chr(c)) != "Lo"
+    ]
+    assert odd == []
+    assert tokenize("\u3400\u9fff\U0002a6df") == ["\u3400", "\u9fff", "\U0002a6df"]
 
 
 @pytest.mark.parametrize(("ref", "hyp", "expected"), [
