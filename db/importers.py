@@ -342,7 +342,7 @@ class _Writer:
                 rescore |= self._write_hyps(hyp_rows, stamp)
             if rescore:
                 ids = sorted(rescore)
-                store._rescore(conn, ids)
+                store.rescore(conn, ids)
                 old = [(i,) for i in ids if i < self.first_new_id]
                 conn.executemany("INSERT OR IGNORE INTO fts_dirty VALUES (?)", old)
         except BaseException:

@@ -429,7 +429,7 @@ class Store:
                 [(utt_id, k, old[k], v, annotator, stamp) for k, v in changed.items()],
             )
             if {"draft", "gold", "status"} & changed.keys():
-                self._rescore(conn, [utt_id])
+                self.rescore(conn, [utt_id])
             if "draft" in changed:
                 conn.execute("INSERT OR IGNORE INTO fts_dirty VALUES (?)", (utt_id,))
         return self.utterance(utt_id)
@@ -473,12 +473,19 @@ class Store:
                 "created_at) VALUES (?,?,?,?,?,?,?)",
                 [(h.utt_id, h.task, h.system, h.text, h.score, h.error, stamp) for h in batch],
             )
-            self._rescore(conn, ids)
+            self.rescore(conn, ids, {(h.utt_id, h.system) for h in batch if h.task == "asr"})
             conn.executemany("INSERT OR IGNORE INTO fts_dirty VALUES (?)", [(i,) for i in ids])
         return len(batch)
 
-    def _rescore(self, conn: sqlite3.Connection, utt_ids: Sequence[int]) -> None:
-        """Recount every asr hypothesis of these utterances and their disagreement."""
+    def rescore(
+        self, conn: sqlite3.Connection, utt_ids: Sequence[int],
+        only: set[tuple[int, str]] | None = None,
+    ) -> None:
+        """Recount the asr hypotheses of these utterances and their disagreement.
+
+        `only` names the (utterance, system) pairs whose text is new: the others keep their
+        counts, since their reference did not change. Call inside a write transaction.
+        """
         for start in range(0, len(utt_ids), 500):
             chunk = list(utt_ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
@@ -506,6 +513,8 @@ class Store:
                     continue
                 tokens = metrics.tokenize(text)
                 by_utt.setdefault(utt_id, []).append(tokens)
+                if only is not None and (utt_id, system) not in only:
+                    continue
                 if ref is None:
                     updates.append((None, None, None, None, None, utt_id, system))
                     continue

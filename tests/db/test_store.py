@@ -163,6 +163,19 @@ def test_accept_rescores_against_gold(project: Store):
     assert (hyp.n, hyp.s, hyp.cer) == (3, 1, pytest.approx(1 / 3))
 
 
+def test_a_new_system_is_scored_without_disturbing_the_others(project: Store):
+    i = ids(project)["k2"]
+    draft = project.utterance(i).draft
+    project.add_hypotheses([HypothesisIn(i, "X", "asr", draft)])
+    project.add_hypotheses([HypothesisIn(i, "Y", "asr", "")])
+    hyps = {h.system: h for h in project.utterance(i).hypotheses if h.task == "asr"}
+    n = hyps["X"].n
+    assert n and (hyps["X"].d, hyps["X"].cer) == (0, 0.0)
+    assert (hyps["Y"].n, hyps["Y"].d, hyps["Y"].cer) == (n, n, 1.0)
+    # the disagreement sees every system, old and new
+    assert project.utterance(i).disagreement is not None
+
+
 def test_pending_shortest_first_resumes_and_shards(project: Store):
     i = ids(project)
     project.add_hypotheses([HypothesisIn(i["k2"], "X", "asr", None, error="failed")])
