@@ -30,9 +30,7 @@ from backends.external import (
 )
 from db.hypfiles import read_swift_results
 from db.jsonl import BadLine
-from db.tasks import ASR_PROMPT, ASR_PROMPT_UND, PROMPTS, TASKS
-
-ASR_PROMPTS = {"wu-asr": ASR_PROMPT, "und": ASR_PROMPT_UND}
+from db.tasks import ASR_PROMPTS, TASKS, prompt_for
 
 
 def dataset_row(prompt: str, audio: str) -> dict[str, object]:
@@ -54,10 +52,10 @@ class SwiftBackend(Backend):
         self.executable = options.get_str("swift", "swift")
         self.env = {**cuda_env(options.device), **parse_env(options.get_list("swift_env"))}
         self.passthrough = split_args(options.get_list("swift_arg"))
-        style = options.get_str("asr_prompt", "wu-asr")
-        if style not in ASR_PROMPTS:
-            raise BackendConfigError(f"--asr-prompt must be one of {', '.join(ASR_PROMPTS)}")
-        self.prompt = ASR_PROMPTS[style] if options.task == "asr" else PROMPTS[options.task]
+        try:
+            self.prompt = prompt_for(options.task, options.get_str("asr_prompt", "wu-asr"))
+        except ValueError as exc:
+            raise BackendConfigError(str(exc)) from exc
         work_dir = options.get_str("work_dir", "")
         self.work_dir = Path(work_dir) if work_dir else None
         self.runs = 0

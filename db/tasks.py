@@ -32,6 +32,17 @@ PROMPTS: dict[str, str] = {
     "gender": "<audio>请根据语音的声学特征，判断说话人的性别，从男性、女性中选一个标签。",
     "emotion": "<audio>请根据语音的声学特征和语义，判断语音的情感，从中立、高兴、难过、惊讶、生气选一个标签。",
 }
+# The two asr wordings a backend can be asked for (`--asr-prompt`).
+ASR_PROMPTS: dict[str, str] = {"wu-asr": ASR_PROMPT, "und": ASR_PROMPT_UND}
+
+
+def prompt_for(task: str, asr_style: str = "wu-asr") -> str:
+    """The exact prompt for a task; asr_style picks the asr wording (wu-asr or und)."""
+    if asr_style not in ASR_PROMPTS:
+        raise ValueError(f"--asr-prompt must be one of {', '.join(ASR_PROMPTS)}")
+    return ASR_PROMPTS[asr_style] if task == "asr" else PROMPTS[task]
+
+
 # Every prompt that names a task, the Und model's asr wording included.
 PROMPT_TASK: dict[str, str] = {prompt: task for task, prompt in PROMPTS.items()}
 PROMPT_TASK[ASR_PROMPT_UND] = "asr"
