@@ -1,8 +1,9 @@
 """sherpa-onnx on synthetic ONNX models the test exports, one per model type the backend
-supports except qwen3_asr: a telespeech_ctc model mapping (1, T, 40) features to (T, 1, V)
+supports: a telespeech_ctc model mapping (1, T, 40) features to (T, 1, V)
 logits with sherpa-onnx's metadata, a wenet_ctc model (x, x_lens) -> (log_probs,
 log_probs_lens), and the synthetic exports in synthetic_sherpa.py for dolphin_ctc,
-sense_voice, paraformer, whisper and fire_red_asr. Their output is a fixed pattern over
+sense_voice, paraformer, whisper and fire_red_asr, and synthetic_qwen3_asr.py for
+qwen3_asr. Their output is a fixed pattern over
 frames, so the tests check loading, features, lengths and decoding, never accuracy."""
 
 from __future__ import annotations
@@ -120,3 +121,17 @@ def test_each_model_type_names_the_files_it_needs(tmp_path: Path) -> None:
     chosen = str(tmp_path / "encoder.int8.onnx")
     files = resolve_files(MODEL_TYPES["paraformer"], tmp_path, {"model": chosen})
     assert files == {"paraformer": chosen, "tokens": str(tmp_path / "tokens.txt")}
+
+
+def test_synthetic_qwen3_asr_decodes_every_clip(tmp_path: Path, clips: list[Path]) -> None:
+    """Conv frontend, encoder and the KV-cache decoder in turn on each clip: the synthetic
+    decoder writes ``language Wu<asr_text>`` (which sherpa-onnx strips), then a character every
+    4 audio tokens, and those only when the prompt holds one <|audio_pad|> per audio token:
+    the tokenizer files, the chat prompt, the encoder mask and the cache line up."""
+    from synthetic_qwen3_asr import build_qwen3_asr, text_length
+
+    texts = run(build_qwen3_asr(tmp_path), "qwen3_asr", clips)
+    for clip, text in zip(clips, texts, strict=True):
+        assert is_pattern(text), (clip, text)
+        frames = len(load_audio(str(clip))) // 160  # 10 ms feature frames
+        assert len(text) == text_length(frames), (clip, text)
