@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import SYSTEMS, edits, row, screen_text, settle
+from conftest import SYSTEMS, WU, build_project, edits, row, screen_text, settle
 
 from workbench.tui.app import ReviewApp
 from workbench.tui.filter_screen import FilterDialog
@@ -192,3 +192,20 @@ async def test_conflict_take_theirs_keeps_their_save(project: Path) -> None:
         await settle(first, pa)
     kept = row(project, "utt_001")
     assert (kept.status, kept.note, kept.draft) == ("flagged", "bad", DRAFT_1)
+
+
+async def test_accept_recounts_the_title_and_marks_its_row_in_a_long_list(tmp_path: Path) -> None:
+    rest = (6.86, 16000, "Taihu_Shanghai", "News", 0.9, "侬今朝去伐", None, None, None)
+    rows = [(f"long_{n:03d}", WU, *rest) for n in range(80)]
+    app = ReviewApp(build_project(tmp_path / "long.db", rows), "alice")
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(app, pilot)
+        assert "80 / 80 · todo" in screen_text(app)
+        await pilot.press("ctrl+down")  # the first row gets drawn without the cursor...
+        await settle(app, pilot)
+        await pilot.press("ctrl+up", "ctrl+s")  # ...and must be drawn again once saved
+        await settle(app, pilot)
+        shown = screen_text(app)
+        assert "79 / 80 · todo" in shown  # recounted after the save
+        assert "✓ long_000" in shown  # the row is redrawn beside the list's scrollbar
+        assert review(app).utt is not None and review(app).utt.key == "long_001"

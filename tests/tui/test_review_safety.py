@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 from conftest import UTTERANCES, build_project, row, screen_text, settle
+from rich.console import Console
 
+from db.store import Hypothesis
 from workbench.tui.app import ReviewApp
 from workbench.tui.help_screen import KeysHelp
+from workbench.tui.hypotheses import asr_lines
 from workbench.tui.keymap import ACTIONS, load_keymap
 from workbench.tui.review_screen import ReviewScreen
-from workbench.tui.text import fit, safe
+from workbench.tui.text import fit, fit_middle, safe
 
 EVIL_KEY = "[red]k[/red]\x1b]0;pwned\x07"
 EVIL_DRAFT = "[bold]x[/] \x1b[31mred\x1b[0m [link=http://e.vil]y[/link]"
@@ -58,6 +61,19 @@ def test_safe_and_fit_keep_cells_aligned() -> None:
             from rich.cells import cell_len
 
             assert cell_len(fit(text, width)) == width
+            assert cell_len(fit_middle(text, width)) == width
+
+
+def test_long_names_keep_the_end_that_tells_them_apart() -> None:
+    assert fit_middle("wu_A0002_S0003_0_G0003_G0004_33", 18) == "wu_A0002…_G0004_33"
+    systems = ("conformer-u2pp-wu-attention_rescoring", "conformer-u2pp-wu-ctc_greedy_search")
+    hyps = [
+        Hypothesis(name, "asr", "侬好", None, None, "", None, None, None, None, None)
+        for name in systems
+    ]
+    lines = [line.plain for line in asr_lines(hyps, "侬好", ["alt+1", "alt+2"], 90, Console())]
+    assert "rescoring" in lines[0] and "greedy_search" in lines[1]
+    assert lines[0].index("0.0%") == lines[1].index("0.0%")  # one name column for all
 
 
 def test_keymap_file_is_read_and_checked(tmp_path: Path) -> None:

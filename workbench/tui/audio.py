@@ -54,7 +54,8 @@ class Player:
     """One clip at a time, played, paused, sought and sped up from any thread without blocking.
 
     `error` holds why playback is off (no PortAudio library, no output device) or None.
-    `on_change` is called from the audio threads whenever playing starts or stops.
+    `on_change` is called from the audio threads whenever playing starts or stops, and after
+    a clip is loaded, a seek or a change of speed.
     """
 
     def __init__(self, on_change: Callable[[], None] | None = None) -> None:
@@ -104,10 +105,10 @@ class Player:
         self._commands.put(lambda: (self._seek_to(0.0), self._start()))
 
     def seek(self, seconds: float) -> None:
-        self._commands.put(lambda: self._seek_to(self.position + seconds))
+        self._commands.put(lambda: (self._seek_to(self.position + seconds), self._notify()))
 
     def step_speed(self, steps: int) -> None:
-        self._commands.put(lambda: self._set_speed(steps))
+        self._commands.put(lambda: (self._set_speed(steps), self._notify()))
 
     def close(self) -> None:
         self._commands.put(self._stop)
@@ -154,6 +155,7 @@ class Player:
         self._stop()
         self._clip = clip
         self._resample(0.0)
+        self._notify()
 
     def _resample(self, fraction: float) -> None:
         """Refill the buffer for the current speed and put the play position at `fraction`."""

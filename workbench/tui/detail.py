@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
 
-from db.store import Utterance
+from db.store import Hypothesis, Utterance
 from db.tasks import LABEL_TASKS
 from workbench.tui.audio import Player
 from workbench.tui.hypotheses import answers, asr_lines
@@ -47,6 +53,68 @@ def labels_text(utt: Utterance, values: dict[str, str | None], keys: dict[str, s
     return text
 
 
+class HypothesisLines(Widget):
+    """Every system's answer, one row each (see `asr_lines`).
+
+    Rendered once per change and drawn line by line. Its height only grows (at one width):
+    the editor below stays where the reviewer's eyes are, and moving to the next utterance
+    repaints this widget instead of laying out the whole screen again.
+    """
+
+    DEFAULT_CSS = """
+    HypothesisLines { height: auto; }
+    """
+
+    def __init__(self, **kwargs: str) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.shown: tuple[tuple[Hypothesis, ...], str, tuple[str, ...]] | None = None
+        self._lines: list[Strip] = []
+        self._rendered: tuple[object, int] | None = None  # what `_lines` show, at which width
+        self._tallest = (0, 0)  # (width, lines): the most lines shown at that width
+
+    def show(
+        self, hyps: Sequence[Hypothesis] | None, ref: str = "", keys: Sequence[str] = ()
+    ) -> None:
+        """Show these answers with their diffs against `ref`; None shows nothing."""
+        shown = None if hyps is None else (tuple(hyps), ref, tuple(keys))
+        if shown == self.shown:
+            return
+        self.shown = shown
+        width = self.size.width
+        if not width:  # not laid out yet: the layout renders it at its width
+            self.refresh(layout=True)
+            return
+        before = self._tallest
+        self.refresh(layout=self._height(width) != before[1] or before[0] != width)
+
+    def _strips(self, width: int) -> list[Strip]:
+        if self._rendered != (self.shown, width):
+            self._rendered = (self.shown, width)
+            base = self.rich_style
+            console = self.app.console
+            lines = asr_lines(*self.shown, max(width, 1), console) if self.shown else []
+            self._lines = [
+                Strip(Segment.apply_style(line.render(console), base)).adjust_cell_length(
+                    width, base
+                )
+                for line in lines
+            ]
+        return self._lines
+
+    def _height(self, width: int) -> int:
+        tallest_width, tallest = self._tallest
+        lines = len(self._strips(width))
+        self._tallest = (width, max(lines, tallest if tallest_width == width else 0))
+        return self._tallest[1]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._height(width)
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._strips(self.size.width)
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.rich_style)
+
+
 class Editor(TextArea):
     """The draft being corrected; the review screen's priority keys sit above its own."""
 
@@ -63,11 +131,14 @@ class Detail(Vertical):
     def __init__(self, player: Player, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.player = player
+        self.shown_id: int | None = None  # whose header is on screen
+        self.shown_ref: str | None = None  # what the systems' diffs are against
+        self._texts: dict[str, Text] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
         yield Waveform(self.player, id="waveform")
-        yield Static(id="hypotheses")
+        yield HypothesisLines(id="hypotheses")
         yield Editor(
             id="editor",
             soft_wrap=True,
@@ -82,25 +153,41 @@ class Detail(Vertical):
     def on_mount(self) -> None:
         self.post_message(self.Ready())
 
+    def _set(self, name: str, text: Text) -> None:
+        """Show `text` in the one-line part `name` unless it shows it already: every part
+        redrawn widens the area the next frame paints."""
+        if self._texts.get(name) != text:
+            self._texts[name] = text
+            self.query_one(f"#{name}", Static).update(text, layout=False)
+
     def show_header(self, utt: Utterance) -> None:
-        self.query_one("#header", Static).update(header_text(utt), layout=False)
+        self.shown_id = utt.id
+        self._set("header", header_text(utt))
+
+    def show_nothing(self, why: str) -> None:
+        self.shown_id = None
+        self._set("header", Text(why, style="dim"))
+        self.query_one(HypothesisLines).show(None)
+        for name in ("ast", "labels", "note"):
+            self._set(name, Text())
 
     def show_hypotheses(self, utt: Utterance, ref: str, take_keys: list[str]) -> None:
+        self.shown_ref = ref
         asr = [h for h in utt.hypotheses if h.task == "asr"]
-        self.query_one("#hypotheses", Static).update(asr_lines(asr, ref, take_keys))
+        self.query_one(HypothesisLines).show(asr, ref, take_keys)
 
     def show_translations(self, utt: Utterance, take_key: str) -> None:
         said = answers(utt.hypotheses, "ast")
         text = Text(f"systems: {said}  {take_key}" if said else "", style="dim", no_wrap=False)
-        self.query_one("#ast", Static).update(text, layout=False)
+        self._set("ast", text)
 
     def show_labels(
         self, utt: Utterance, values: dict[str, str | None], keys: dict[str, str]
     ) -> None:
-        self.query_one("#labels", Static).update(labels_text(utt, values, keys), layout=False)
+        self._set("labels", labels_text(utt, values, keys))
 
     def show_note(self, utt: Utterance) -> None:
         note = Text()
         if utt.note:
             note.append("note ", style="bold red").append(safe(utt.note))
-        self.query_one("#note", Static).update(note, layout=False)
+        self._set("note", note)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from rich.console import RenderableType
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import Console
 from rich.text import Text
 
 from db import metrics
 from db.store import Hypothesis
-from workbench.tui.text import safe
+from workbench.tui.text import fit_middle, safe
 
 # Styles per diff op; the brackets keep a diff readable without colour.
 INSERT = "bold green"
@@ -19,6 +19,8 @@ DELETE = "strike red"
 REPLACE_OLD = "strike dim red"
 REPLACE_NEW = "bold yellow"
 MARK = "dim"
+NAME_CELLS = 40  # the widest a system's name column gets
+CER_CELLS = 6  # "100.0%"
 
 
 def _unscored(part: str) -> bool:
@@ -51,32 +53,38 @@ def cer_label(ref: str | None, hyp: str | None) -> str:
     return "    -" if cer is None else f"{cer * 100:4.1f}%"
 
 
-def asr_lines(hyps: Sequence[Hypothesis], ref: str, take_keys: Sequence[str]) -> RenderableType:
+def asr_lines(
+    hyps: Sequence[Hypothesis], ref: str, take_keys: Sequence[str], width: int, console: Console
+) -> list[Text]:
     """One row per system: take-key, name, CER against `ref`, and the diff against it.
 
-    A grid, so a long transcript wraps inside its own column (CJK has no spaces to wrap at).
+    The name column is as wide as the longest name (up to NAME_CELLS, a longer one loses its
+    middle) and a long transcript wraps under itself, as CJK has no spaces to wrap at.
     """
     if not hyps:
-        return Text("no system has transcribed this utterance yet", style="dim italic")
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold cyan", no_wrap=True)
-    grid.add_column(style="magenta", no_wrap=True, max_width=18, overflow="ellipsis")
-    grid.add_column(style="bold", no_wrap=True, justify="right")
-    grid.add_column(ratio=1, overflow="fold")
-    for n, hyp in enumerate(hyps):
-        key = take_keys[n] if n < len(take_keys) else ""
+        return [Text("no system has transcribed this utterance yet", style="dim italic")]
+    keys = [take_keys[n] if n < len(take_keys) else "" for n in range(len(hyps))]
+    names = [safe(h.system) for h in hyps]
+    key_cells = max(cell_len(k) for k in keys)
+    name_cells = min(max(cell_len(n) for n in names), NAME_CELLS, max(width // 3, 8))
+    indent = key_cells + 1 + name_cells + 1 + CER_CELLS + 1
+    lines: list[Text] = []
+    for key, name, hyp in zip(keys, names, hyps, strict=True):
+        line = Text(no_wrap=True, overflow="crop")
+        line.append(key.ljust(key_cells) + " ", style="bold cyan")
+        line.append(fit_middle(name, name_cells) + " ", style="magenta")
         if hyp.text is None:
-            grid.add_row(
-                key,
-                Text(safe(hyp.system)),
-                "",
-                Text("failed: " + safe(hyp.error or "no answer"), style="italic red"),
-            )
+            line.append(" " * (CER_CELLS + 1))
+            answer = Text("failed: " + safe(hyp.error or "no answer"), style="italic red")
         else:
-            grid.add_row(
-                key, Text(safe(hyp.system)), cer_label(ref, hyp.text), diff_text(ref, hyp.text)
-            )
-    return grid
+            line.append(cer_label(ref, hyp.text).rjust(CER_CELLS) + " ", style="bold")
+            answer = diff_text(ref, hyp.text)
+        for n, part in enumerate(answer.wrap(console, max(width - indent, 8), overflow="fold")):
+            if n:
+                line = Text(" " * indent, no_wrap=True, overflow="crop")
+            line.append_text(part)
+            lines.append(line)
+    return lines
 
 
 def answers(hyps: Sequence[Hypothesis], task: str) -> str:

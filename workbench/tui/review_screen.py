@@ -6,6 +6,8 @@ The editor keeps focus all day, so every review key is a priority binding on thi
 
 from __future__ import annotations
 
+import gc
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,13 +16,15 @@ import numpy as np
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.cache import LRUCache
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from db.store import Conflict, Filter, Sort, Store, Utterance
+from db.store import GROUP_FIELDS, Conflict, Filter, ListRow, Sort, Store, Utterance
 from db.tasks import LABEL_SETS, LABEL_TASKS
 from workbench.tui.audio import Clip, Player, envelope, load_clip
 from workbench.tui.detail import Detail, Editor
@@ -33,6 +37,9 @@ from workbench.tui.utterance_list import PAGE, UtteranceList
 from workbench.tui.waveform import Waveform
 
 ENVELOPE_POINTS = 2048  # fine enough for any terminal width, small enough to keep per clip
+KEPT_DETAILS = 16  # utterances read (the neighbours read ahead among them), clips included
+FRESH_S = 10.0  # a kept utterance older than this is read again before it is shown
+MOVE_WAIT_S = 0.03  # the longest a move waits for its utterance to be read
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,20 @@ class SaveRequest:
 
 
 class DetailLoaded(Message):
-    def __init__(self, utt: Utterance, clip: Clip | None, peaks: np.ndarray | None, note: str):
+    """An utterance read with its clip; `prefetch` when read ahead of the reviewer."""
+
+    def __init__(
+        self,
+        utt: Utterance,
+        clip: Clip | None,
+        peaks: np.ndarray | None,
+        note: str,
+        prefetch: bool = False,
+    ) -> None:
         super().__init__()
         self.utt, self.clip, self.peaks, self.note = utt, clip, peaks, note
+        self.prefetch = prefetch
+        self.at = time.monotonic()
 
 
 class Saved(Message):
@@ -95,9 +113,15 @@ class SaveConflict(Message):
 
 
 class ChoicesLoaded(Message):
-    def __init__(self, choices: Choices, total: int) -> None:
+    def __init__(self, choices: Choices) -> None:
         super().__init__()
-        self.choices, self.total = choices, total
+        self.choices = choices
+
+
+class ProjectCounted(Message):
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total = total
 
 
 class PlayerChanged(Message):
@@ -118,13 +142,20 @@ class ReviewScreen(Screen[None]):
         self.keymap = keymap
         self.filt = Filter(status="todo")
         self.sort = Sort()
-        self.choices = Choices([], {})
+        self.choices: Choices | None = None  # read when the filter dialog first opens
         self.project_total: int | None = None
         self.matches: int | None = None
         self.utt: Utterance | None = None
         self.saved_values: Values | None = None
         self.labels: dict[str, str | None] = {}
         self._newest: dict[int, Utterance] = {}  # our own saves, newer than a stale read
+        self._loading = False  # a detail load is running
+        self._wanted: int | None = None  # the utterance whose detail should be shown next
+        self._kept: LRUCache[int, DetailLoaded] = LRUCache(KEPT_DETAILS)
+        self._prefetching: set[int] = set()
+        self._move_target: int | None = None  # a move waiting for its utterance to be read
+        self._move_timer: Timer | None = None
+        self._started = False  # the first utterance has been shown
         self._audio_said: str | None = None
 
     # -- layout -------------------------------------------------------------------------------
@@ -150,7 +181,7 @@ class ReviewScreen(Screen[None]):
     def on_detail_ready(self) -> None:
         self.player.on_change = lambda: self.post_message(PlayerChanged())
         self.list.show(self.filt, self.sort)
-        self.load_choices()
+        self.count_project()
         self.editor.focus()
         self._title()
         self.say("ready")
@@ -186,16 +217,58 @@ class ReviewScreen(Screen[None]):
         return self.keymap.get(binding_id, default).split(",")[0]
 
     # -- store workers ------------------------------------------------------------------------
-    @work(thread=True, group="choices", exit_on_error=False)
-    def load_choices(self) -> None:
-        store = self.bulk
-        groups = {f: store.groups(f) for f in ("subset", "domain", "sub_dialect")}
-        self.post_message(
-            ChoicesLoaded(Choices(store.systems("asr"), groups), store.count(Filter()))
-        )
+    @work(thread=True, group="count", exit_on_error=False)
+    def count_project(self) -> None:
+        self.post_message(ProjectCounted(self.bulk.count(Filter())))
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    @work(thread=True, group="choices", exclusive=True, exit_on_error=False)
+    def load_choices(self) -> None:
+        """What the filter dialog offers: seconds of GROUP BY on a big project, so read on
+        the dialog's first opening, not at start, and kept."""
+        store = self.bulk
+        groups = {f: store.groups(f) for f in GROUP_FIELDS}
+        self.post_message(ChoicesLoaded(Choices(store.systems("asr"), groups)))
+
+    def _show_wanted(self) -> None:
+        """Show the utterance the cursor is on: at once if it was read ahead (or lately),
+        else once read. While a read runs, moves only change which utterance is wanted, so
+        keys held down move the list at once and read just the row the cursor settles on."""
+        wanted = self._wanted
+        if wanted is None:
+            return
+        kept = self._kept.get(wanted)
+        if kept is not None and self._fresh(wanted):
+            self._present(kept)
+        elif not self._loading:
+            self._loading = True
+            self.load_detail(wanted)
+
+    def _fresh(self, utt_id: int, within: float = FRESH_S) -> bool:
+        kept = self._kept.get(utt_id)
+        return kept is not None and time.monotonic() - kept.at < within
+
+    def _prefetch(self, utt_id: int) -> None:
+        if utt_id not in self._prefetching:
+            self._prefetching.add(utt_id)
+            self.prefetch_detail(utt_id)
+
+    def _read_ahead(self) -> None:
+        """Read the neighbours of the cursor's row, so that next and previous show at once."""
+        for index in (self.list.cursor + 1, self.list.cursor - 1):
+            row = self.list.row(index)
+            if row is not None and not self._fresh(row.id, FRESH_S / 2):
+                self._prefetch(row.id)
+
+    @work(thread=True, group="detail", exit_on_error=False)
     def load_detail(self, utt_id: int) -> None:
+        self.post_message(self._read(utt_id))
+
+    @work(thread=True, group="prefetch", exit_on_error=False)
+    def prefetch_detail(self, utt_id: int) -> None:
+        self.post_message(self._read(utt_id, prefetch=True))
+
+    def _read(self, utt_id: int, prefetch: bool = False) -> DetailLoaded:
+        """An utterance and its clip (in a worker thread)."""
         utt = self.store.utterance(utt_id)
         clip: Clip | None = None
         peaks: np.ndarray | None = None
@@ -212,7 +285,7 @@ class ReviewScreen(Screen[None]):
                 note = f"audio unreadable: {error}"
             else:
                 peaks = envelope(clip.samples, ENVELOPE_POINTS)
-        self.post_message(DetailLoaded(utt, clip, peaks, note))
+        return DetailLoaded(utt, clip, peaks, note, prefetch)
 
     @work(thread=True, group="save", exit_on_error=False)
     def save(self, request: SaveRequest) -> None:
@@ -235,6 +308,12 @@ class ReviewScreen(Screen[None]):
         self.post_message(Saved(request, saved))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        failed = event.state in (WorkerState.ERROR, WorkerState.CANCELLED)
+        if failed and event.worker.group == "prefetch":
+            self._prefetching.clear()  # reading it when it is wanted will say what fails
+            return
+        if failed and event.worker.group == "detail":
+            self._loading = False
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.say(f"error: {error}")
@@ -242,39 +321,77 @@ class ReviewScreen(Screen[None]):
 
     # -- messages from workers ----------------------------------------------------------------
     def on_choices_loaded(self, message: ChoicesLoaded) -> None:
+        first = self.choices is None
         self.choices = message.choices
+        if first and self.is_current:  # the reviewer asked for the dialog: open it now
+            self.say("")
+            self.action_filter()
+
+    def on_project_counted(self, message: ProjectCounted) -> None:
         self.project_total = message.total
         self._title()
 
     def on_utterance_list_counted(self, message: UtteranceList.Counted) -> None:
         self.matches = message.total
         self._title()
-        if message.total == 0:
+        if message.total == 0 and self.list.row_count == 0:
             self._show_nothing()
 
     def on_utterance_list_highlighted(self, message: UtteranceList.Highlighted) -> None:
+        self._highlight(message.row)
+
+    def _highlight(self, row: ListRow) -> None:
+        """The list's cursor went to `row`: show it."""
         self._leave()
-        self.load_detail(message.row.id)
+        self._wanted = row.id
+        self._show_wanted()
 
     def on_utterance_list_chosen(self) -> None:
         self.editor.focus()
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
+        utt_id = message.utt.id
+        self._kept.set(utt_id, message)
+        if message.prefetch:
+            self._prefetching.discard(utt_id)
+        else:
+            self._loading = False
+        target = self._move_target
+        row = None if target is None else self.list.row(target)
+        if target is not None and row is not None and row.id == utt_id:
+            self._move_now(target)  # the move that waited for this utterance
+        elif utt_id == self._wanted:
+            self._present(message)
+        elif not message.prefetch:
+            self._show_wanted()  # the reviewer has moved on meanwhile
+
+    def _present(self, loaded: DetailLoaded) -> None:
+        if self.utt is not None and self.utt.id == loaded.utt.id:
+            return  # shown already (read ahead, then read again): keep what is being typed
         current = self.list.current
-        if current is None or current.id != message.utt.id:
-            return  # the reviewer has moved on
-        utt = message.utt
+        if current is None or current.id != loaded.utt.id:
+            return
+        utt = loaded.utt
         newer = self._newest.get(utt.id)
         if newer is not None and newer.version > utt.version:
             utt = newer
         self._show(utt)
-        self.player.load(message.clip)
-        self.query_one(Waveform).show(message.peaks, message.note)
+        self.player.load(loaded.clip)
+        clip = loaded.clip
+        self.query_one(Waveform).show(loaded.peaks, loaded.note, clip.duration if clip else 0.0)
+        self._read_ahead()
+        if not self._started:
+            # Everything made so far (modules, styles, widgets) lives as long as the app. Kept
+            # out of the collector's full passes, those take a few ms instead of 30-90 ms
+            # that would otherwise land on a keypress every few seconds.
+            self._started = True
+            self.call_after_refresh(gc.freeze)
 
     def on_saved(self, message: Saved) -> None:
         utt = message.utt
         self._newest[utt.id] = utt
         self.list.update_row(utt.id, status=utt.status, draft_head=(utt.draft or "")[:40])
+        self.list.recount()
         if self.utt is not None and self.utt.id == utt.id:
             self.utt = utt
             self.saved_values = Values.of(utt)
@@ -348,9 +465,7 @@ class ReviewScreen(Screen[None]):
         self.utt = None
         self.saved_values = None
         self.editor.load_text("")
-        self.query_one("#header", Static).update(Text("nothing matches this filter", style="dim"))
-        for name in ("#hypotheses", "#ast", "#labels", "#note"):
-            self.query_one(name, Static).update("")
+        self.detail.show_nothing("nothing matches this filter")
         self.player.load(None)
         self.query_one(Waveform).show(None, "")
 
@@ -386,10 +501,45 @@ class ReviewScreen(Screen[None]):
 
     # -- actions ------------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:
-        self.list.action_cursor(delta)
+        self._go(self._heading() + delta)
 
     def action_move_page(self, delta: int) -> None:
-        self.list.move_to(self.list.cursor + delta * PAGE // 4)
+        self._go(self._heading() + delta * PAGE // 4)
+
+    def _heading(self) -> int:
+        """The row the cursor is going to: a move waiting for its utterance counts as made."""
+        return self.list.cursor if self._move_target is None else self._move_target
+
+    def _go(self, index: int) -> None:
+        """Move to row `index`. An utterance not read yet (the neighbours are read ahead) is
+        read first and the move made when it is here, at most MOVE_WAIT_S later: the list
+        and the detail then change in the same frame, not one frame after the other."""
+        index = self.list.clamp(index)
+        row = self.list.row(index)
+        if index == self.list.cursor or row is None or self._fresh(row.id):
+            self._move_now(index)
+            return
+        self._move_target = index
+        self._prefetch(row.id)
+        if self._move_timer is None:  # not reset by further keys: the list keeps moving
+            self._move_timer = self.set_timer(MOVE_WAIT_S, self._move_waited)
+
+    def _move_waited(self) -> None:
+        self._move_timer = None
+        if self._move_target is not None:
+            self._move_now(self._move_target)
+
+    def _cancel_move(self) -> None:
+        self._move_target = None
+        if self._move_timer is not None:
+            self._move_timer.stop()
+            self._move_timer = None
+
+    def _move_now(self, index: int) -> None:
+        self._cancel_move()
+        row = self.list.move_to(index, announce=False)
+        if row is not None:
+            self._highlight(row)
 
     def action_accept(self) -> None:
         utt = self.utt
@@ -402,7 +552,7 @@ class ReviewScreen(Screen[None]):
         self.say(f"saving {safe(utt.key)}…")
         self.save(SaveRequest(utt, values, {}, accept=True))
         self.saved_values = values
-        self.list.action_cursor(1)
+        self._go(self.list.cursor + 1)
 
     def _set_status(self, status: str, note: str | None = None) -> None:
         utt = self.utt
@@ -414,7 +564,7 @@ class ReviewScreen(Screen[None]):
             changes["note"] = note
         self.save(SaveRequest(utt, values, changes))
         self.saved_values = values
-        self.list.action_cursor(1)
+        self._go(self.list.cursor + 1)
 
     def action_skip(self) -> None:
         self._set_status("skipped")
@@ -435,9 +585,12 @@ class ReviewScreen(Screen[None]):
     def action_revert(self) -> None:
         if self.utt is None:
             return
-        self.saved_values = None  # nothing to autosave: the edits are being thrown away
         self.say(f"reverted {safe(self.utt.key)} to its saved state")
-        self.load_detail(self.utt.id)
+        # Nothing to autosave (the edits are being thrown away); read it again from the file.
+        self.saved_values = None
+        self._kept.discard(self.utt.id)
+        self._wanted, self.utt = self.utt.id, None
+        self._show_wanted()
 
     def action_undo(self) -> None:
         self.editor.undo()
@@ -484,18 +637,17 @@ class ReviewScreen(Screen[None]):
         self.player.replay()
 
     def action_seek(self, seconds: float) -> None:
-        self.player.seek(seconds)
-        self.call_later(self.query_one(Waveform).refresh)
+        self.player.seek(seconds)  # the player says when it is done: on_player_changed
 
     def action_speed(self, steps: int) -> None:
         self.player.step_speed(steps)
-        self.call_later(self.query_one(Waveform).refresh)
 
     def action_filter(self) -> None:
         def chosen(result: tuple[Filter, Sort] | None) -> None:
             if result is None:
                 return
             self._leave()
+            self._cancel_move()
             self.filt, self.sort = result
             self.matches = None
             self.utt = None
@@ -505,6 +657,10 @@ class ReviewScreen(Screen[None]):
                 self.say("searching (the first search builds the index)…")
             self.list.show(self.filt, self.sort)
 
+        if self.choices is None:
+            self.say("reading the project's groups and systems…")
+            self.load_choices()
+            return
         self.app.push_screen(FilterDialog(self.filt, self.sort, self.choices), chosen)
 
     def action_focus_list(self) -> None:

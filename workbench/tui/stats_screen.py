@@ -14,6 +14,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from db.report import build_report
+from db.report_table import render
 from db.store import GROUP_FIELDS, Store
 from workbench.tui.text import safe
 
@@ -96,13 +98,7 @@ class StatsScreen(Screen[None]):
     def load(self, field: str) -> None:
         store = self.store
         tables: list[Any] = [progress_table(field, store.progress(field))]
-        try:
-            from db.metrics import report  # type: ignore[attr-defined]
-            from db.report_table import render  # type: ignore[import-not-found]
-        except ImportError:
-            tables.append(Text("per-system scores: this db/ has no report yet", style="dim"))
-        else:
-            tables.append(render(report(store, by=field)))
+        tables += render(build_report(store, field))
         tables.append(reviews_table(store.reviews_per_day()))
         self.post_message(StatsLoaded(tables))
 

@@ -45,6 +45,27 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + "…"
 
 
+def fit_middle(text: str, width: int) -> str:
+    """`text` in exactly `width` cells; a long one loses its middle, so that the end that tells
+    similar names apart (`…-attention_rescoring`, `…_S0003_G0004_33`) stays in view."""
+    if width < 5:
+        return fit(text, width)
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    head_cells = (width - 1) // 2
+    tail_cells = width - 1 - head_cells
+    tail: list[str] = []
+    used = 0
+    for char in reversed(text):
+        used += cell_len(char)
+        if used > tail_cells:
+            break
+        tail.append(char)
+    end = "".join(reversed(tail))
+    head = set_cell_size(text, head_cells) + " " * (tail_cells - cell_len(end))
+    return head + "…" + end
+
+
 def literal(text: str, style: str = "") -> Text:
     """A Rich Text holding `text` literally (markup and escapes shown, not obeyed)."""
     return Text(safe(text), style=style, no_wrap=False)

@@ -11,8 +11,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
-from rich.text import Text
+from rich.style import Style
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -22,11 +23,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from db.store import Filter, ListRow, Sort, Store
-from workbench.tui.text import fit, safe
+from workbench.tui.text import fit, fit_middle, safe
 
 PAGE = 100
 GLYPHS = {"todo": " ", "accepted": "✓", "skipped": "»", "flagged": "!"}
 BAR = " ░▒▓█"
+Part = tuple[str, Style | None]
 
 
 def disagreement_bar(value: float | None, cells: int = 3) -> str:
@@ -38,23 +40,29 @@ def disagreement_bar(value: float | None, cells: int = 3) -> str:
     return (BAR[-1] * full + (BAR[part] if full < cells else "")).ljust(cells)[:cells]
 
 
-def row_text(row: ListRow, width: int, key_cells: int, selected: bool = False) -> Text:
-    """One utterance as a line of exactly `width` cells; data shown literally."""
-    duration = f"{row.duration:5.1f}s" if row.duration is not None else "     -"
-    confidence = f"{row.confidence:4.2f}" if row.confidence is not None else "   -"
-    text = Text("▸" if selected else " ", no_wrap=True, overflow="crop")
-    text.append(
-        f"{GLYPHS.get(row.status, '?')} ",
-        style="bold green" if row.status == "accepted" else "bold",
-    )
-    text.append(fit(safe(row.key), key_cells) + " ")
-    text.append(duration + " ", style="cyan")
-    text.append(fit(safe(row.group or ""), 12) + " ", style="magenta")
-    text.append(confidence + " ", style="dim")
-    text.append(disagreement_bar(row.disagreement) + " ", style="red")
-    used = 3 + key_cells + 1 + 7 + 13 + 5 + 4
-    text.append(fit(safe(row.draft_head), max(width - used, 0)))
-    return text
+KEY_CELLS = 18  # at most: a long key loses its middle, so the draft keeps its share
+GROUP_CELLS = 12
+FIXED_CELLS = 3 + 1 + 7 + GROUP_CELLS + 1 + 5 + 4  # all but the key and the draft
+_STYLE = {
+    name: Style.parse(name) for name in ("bold green", "bold", "cyan", "magenta", "dim", "red")
+}
+
+
+def row_parts(row: ListRow, width: int, key_cells: int, selected: bool = False) -> list[Part]:
+    """One utterance as styled pieces filling exactly `width` cells; data shown literally."""
+    duration = f"{row.duration:5.1f}s " if row.duration is not None else "     - "
+    confidence = f"{row.confidence:4.2f} " if row.confidence is not None else "   - "
+    status = _STYLE["bold green"] if row.status == "accepted" else _STYLE["bold"]
+    return [
+        ("▸" if selected else " ", None),
+        (f"{GLYPHS.get(row.status, '?')} ", status),
+        (fit_middle(safe(row.key), key_cells) + " ", None),
+        (duration, _STYLE["cyan"]),
+        (fit_middle(safe(row.group or ""), GROUP_CELLS) + " ", _STYLE["magenta"]),
+        (confidence, _STYLE["dim"]),
+        (disagreement_bar(row.disagreement) + " ", _STYLE["red"]),
+        (fit(safe(row.draft_head), max(width - FIXED_CELLS - key_cells, 0)), None),
+    ]
 
 
 @dataclass(frozen=True)
@@ -120,10 +128,11 @@ class UtteranceList(ScrollView, can_focus=True):
             self.rows = rows
 
     class _Count(Message):
-        def __init__(self, generation: int, total: int) -> None:
+        def __init__(self, generation: int, total: int, recount: bool) -> None:
             super().__init__()
             self.generation = generation
             self.total = total
+            self.recount = recount
 
     def __init__(self, store: Store, counter: Store, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -135,8 +144,8 @@ class UtteranceList(ScrollView, can_focus=True):
         self._pages: LRUCache[int, list[ListRow]] = LRUCache(64)
         self._strips: LRUCache[tuple[int, int, bool], Strip] = LRUCache(512)
         self._pending: set[int] = set()
-        self._key_cells = 16
-        self._announced: int | None = None  # the row id last posted as Highlighted
+        self._key_cells = KEY_CELLS
+        self._announced: int | None = None  # the row id last announced as highlighted
 
     # -- what is shown ------------------------------------------------------------------------
     def show(self, filt: Filter, sort: Sort) -> None:
@@ -176,20 +185,31 @@ class UtteranceList(ScrollView, can_focus=True):
             for i, row in enumerate(rows):
                 if row.id == row_id:
                     rows[i] = dataclasses.replace(row, **changes)  # type: ignore[arg-type]
-                    self._strips.clear()
-                    self.refresh_line(page * PAGE + i)
+                    self._redraw(page * PAGE + i)
                     return
 
+    def recount(self) -> None:
+        """Count the filter's matches again, for the title: a save may have moved a row out of
+        the filter. The rows stay where they are until the filter is applied again."""
+        self._count(self.query_, recount=True)
+
     # -- moving the cursor --------------------------------------------------------------------
-    def move_to(self, index: int) -> None:
+    def clamp(self, index: int) -> int:
+        """`index` moved into the rows there are."""
         last = self.row_count - 1
-        index = max(0, min(index, last)) if last >= 0 else 0
+        return max(0, min(index, last)) if last >= 0 else 0
+
+    def move_to(self, index: int, announce: bool = True) -> ListRow | None:
+        """Put the cursor on row `index`; returns its row if that is a row not announced yet,
+        which is posted as Highlighted unless the caller handles it (`announce=False`)."""
+        index = self.clamp(index)
         previous, self.cursor = self.cursor, index
-        self._strips.discard((previous, self.size.width, True))
-        self.refresh_line(previous)
-        self.refresh_line(index)
-        self.scroll_to_region(Region(0, index, 1, 1), animate=False, immediate=True, force=True)
-        self._announce()
+        if index != previous:
+            # Only the two rows whose cursor mark changed are drawn again, unless it scrolls.
+            self.refresh_line(previous)
+            self.refresh_line(index)
+            self.scroll_to_region(Region(0, index, 1, 1), animate=False, immediate=True, force=True)
+        return self._announce(announce)
 
     def action_cursor(self, delta: int) -> None:
         self.move_to(self.cursor + delta)
@@ -203,18 +223,21 @@ class UtteranceList(ScrollView, can_focus=True):
     def action_choose(self) -> None:
         self.post_message(self.Chosen())
 
-    def _announce(self) -> None:
+    def _announce(self, post: bool = True) -> ListRow | None:
         row = self.current
+        new = None
         if row is None:
             self._request(self.cursor // PAGE)
         elif row.id != self._announced:
-            self._announced = row.id
-            self.post_message(self.Highlighted(self.cursor, row))
-        # Keep the next page warm so stepping across a page boundary never waits.
-        if self.cursor % PAGE > PAGE - 20:
+            self._announced, new = row.id, row
+            if post:
+                self.post_message(self.Highlighted(self.cursor, row))
+        # Keep the page the cursor heads for warm, so that paging never waits for rows.
+        if self.cursor % PAGE >= PAGE // 2:
             self._request(self.cursor // PAGE + 1)
-        elif self.cursor % PAGE < 20 and self.cursor >= PAGE:
+        elif self.cursor >= PAGE:
             self._request(self.cursor // PAGE - 1)
+        return new
 
     # -- drawing ------------------------------------------------------------------------------
     def _resize(self) -> None:
@@ -223,6 +246,13 @@ class UtteranceList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._strips.clear()
         self._resize()
+
+    def _redraw(self, index: int) -> None:
+        """Forget row `index`'s drawn line and draw it again if it is in view."""
+        width = self.scrollable_content_region.width
+        for selected in (False, True):
+            self._strips.discard((index, width, selected))
+        self.refresh_line(index)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -238,14 +268,12 @@ class UtteranceList(ScrollView, can_focus=True):
             self._request(index // PAGE)
             style = self.get_component_rich_style("utterance-list--placeholder")
             return Strip([Segment("  …".ljust(width), style)], width)
-        text = row_text(row, width, self._key_cells, selected)
         base = self.rich_style
         if selected:
             base += self.get_component_rich_style("utterance-list--cursor")
         segments = [
-            Segment(s.text, base + s.style if s.style else base)
-            for s in text.render(self.app.console)
-            if s.text != "\n"
+            Segment(text, base + style if style else base)
+            for text, style in row_parts(row, width, self._key_cells, selected)
         ]
         strip = Strip(segments).adjust_cell_length(width, base)
         self._strips.set((index, width, selected), strip)
@@ -276,8 +304,9 @@ class UtteranceList(ScrollView, can_focus=True):
         self.post_message(self._Page(query.generation, page, rows))
 
     @work(thread=True, group="count", exclusive=True, exit_on_error=False)
-    def _count(self, query: Query) -> None:
-        self.post_message(self._Count(query.generation, self.counter.count(query.filt)))
+    def _count(self, query: Query, recount: bool = False) -> None:
+        total = self.counter.count(query.filt)
+        self.post_message(self._Count(query.generation, total, recount))
 
     def on_utterance_list__page(self, message: _Page) -> None:
         message.stop()
@@ -286,14 +315,23 @@ class UtteranceList(ScrollView, can_focus=True):
         self._pending.discard(message.page)
         self._pages.set(message.page, message.rows)
         if message.page == 0 and message.rows:
-            longest = max(len(safe(r.key)) for r in message.rows)
-            self._key_cells = min(max(longest, 8), 28)
+            longest = max(cell_len(safe(r.key)) for r in message.rows)
+            key_cells = min(max(longest, 8), KEY_CELLS)
+            if key_cells != self._key_cells:
+                self._key_cells = key_cells
+                self._strips.clear()
+                self.refresh()
         if len(message.rows) < PAGE and self.total is None:
             self.total = message.page * PAGE + len(message.rows)
             self.post_message(self.Counted(self.total))
-        self._strips.clear()
-        self._resize()
-        self.refresh()
+        if self.virtual_size.height != self.row_count:
+            self._resize()
+        # Draw the page's rows that are in view (placeholders until now), and no others.
+        first = max(message.page * PAGE, self.scroll_offset.y)
+        last = min(message.page * PAGE + len(message.rows), self.scroll_offset.y + self.size.height)
+        if first < last:
+            for index in range(first, last):
+                self._redraw(index)
         if message.page == self.cursor // PAGE:
             self._announce()
 
@@ -301,7 +339,9 @@ class UtteranceList(ScrollView, can_focus=True):
         message.stop()
         if message.generation != self.query_.generation:
             return
-        self.total = message.total
-        self._resize()
-        self.refresh()
+        if not message.recount:
+            self.total = message.total
+        if self.virtual_size.height != self.row_count:
+            self._resize()
+            self.refresh()
         self.post_message(self.Counted(message.total))

@@ -29,12 +29,14 @@ class Waveform(Widget):
         self.player = player
         self._peaks = np.zeros(0, dtype=np.float32)  # fine-grained envelope from the loader
         self._note = "no clip"
+        self._duration = 0.0  # of the clip shown (the player loads it on its own thread)
         self._timer: Timer | None = None
 
-    def show(self, peaks: np.ndarray | None, note: str = "") -> None:
-        """Show a clip's envelope (None: no audio, with `note` saying why)."""
+    def show(self, peaks: np.ndarray | None, note: str = "", duration: float = 0.0) -> None:
+        """Show a clip's envelope and length (None: no audio, with `note` saying why)."""
         self._peaks = peaks if peaks is not None else np.zeros(0, dtype=np.float32)
         self._note = note
+        self._duration = duration
         self.refresh()
 
     def on_mount(self) -> None:
@@ -52,10 +54,11 @@ class Waveform(Widget):
 
     def render(self) -> Text:
         player = self.player
+        duration = self._duration
+        # Until the player has loaded this clip, its position is the last clip's.
+        position = player.position if player.duration == duration else 0.0
         state = "▶ playing" if player.playing else "⏸ paused"
-        info = (
-            f"  {player.speed:.2g}×  {clock(player.position)} / {clock(player.duration)}  {state}"
-        )
+        info = f"  {player.speed:.2g}×  {clock(position)} / {clock(duration)}  {state}"
         width = max(self.size.width - len(info), 4)
         text = Text(no_wrap=True, overflow="crop")
         if not len(self._peaks):
@@ -64,8 +67,7 @@ class Waveform(Widget):
             return text
         bars = envelope(self._peaks, width)
         levels = np.minimum((bars * (len(BLOCKS) - 1)).round().astype(int), len(BLOCKS) - 1)
-        duration = player.duration
-        head = int(width * player.position / duration) if duration else 0
+        head = int(width * position / duration) if duration else 0
         for column, level in enumerate(levels):
             if column == head:
                 text.append("│", style="bold yellow")
