@@ -118,3 +118,20 @@ async def test_remapped_accept_and_help_and_palette(
         await settle(app, pilot)
         assert isinstance(app.screen, ReviewScreen)
     assert row(project, "utt_002").status == "skipped"
+
+
+def test_alt_digit_from_an_xterm_style_terminal_is_alt_digit():
+    """ESC 3 (what xterm and tmux send for alt+3) must reach the app as alt+3, not "£"."""
+    from textual._xterm_parser import XTermParser
+    from textual.events import Key
+
+    from workbench.tui.terminal_keys import restore_alt_digits
+
+    restore_alt_digits()
+    keys = []
+    for pressed in ("\x1b3", "\x1b9", "\x1b0", "£"):
+        # One key press, then end of input: what the driver's timeout does between keys.
+        parser = XTermParser()
+        events = [*parser.feed(pressed), *parser.feed("")]
+        keys += [e.key for e in events if isinstance(e, Key)]
+    assert keys == ["alt+3", "alt+9", "alt+0", "pound_sign"]

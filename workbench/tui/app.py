@@ -16,6 +16,7 @@ from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
 from workbench.tui.keymap import load_keymap
 from workbench.tui.review_screen import ReviewScreen
+from workbench.tui.terminal_keys import restore_alt_digits
 from workbench.tui.text import safe
 
 
@@ -41,6 +42,7 @@ class ReviewApp(App[None]):
         self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None
     ) -> None:
         super().__init__()
+        restore_alt_digits()  # before the driver starts parsing what the terminal sends
         self.db_path = Path(db_path)
         self.annotator = annotator or getpass.getuser()
         self.config = config
