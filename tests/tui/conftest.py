@@ -24,7 +24,8 @@ from textual.pilot import Pilot  # noqa: E402
 
 from db.store import HypothesisIn, Store, Utterance  # noqa: E402
 
-DATA = Path(__file__).parent / "data"
+# The real clips ship once, with their attribution, in the demo data.
+DATA = Path(__file__).resolve().parents[2] / "workbench" / "demo_data" / "audio"
 WU = "wu_A0002_S0003_0_G0003_G0004_33.wav"
 FLOAT = "mandarin_zero_shot_prompt_24k_float.wav"
 
