@@ -23,20 +23,12 @@ OVERALL = ""  # the group key of the overall figure
 
 
 @dataclass(frozen=True)
-class Cer:
+class Cer(metrics.Counts):
     """Summed counts over the utterances a system answered in one group."""
 
-    n: int = 0
-    s: int = 0
-    d: int = 0
-    i: int = 0
     scored: int = 0  # utterances with a gold reference and this system's answer
     unanswered: int = 0  # gold utterances without an answer from this system
     empty_refs: int = 0  # scored utterances whose reference has no tokens (counted apart)
-
-    @property
-    def cer(self) -> float | None:
-        return (self.s + self.d + self.i) / self.n if self.n else None
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "cer": self.cer}

@@ -8,8 +8,6 @@ a non-zero status, never a traceback. Heavy modules are imported inside the comm
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -338,38 +336,29 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- hooks other modules fill --------------------------------------------------------------
+# --- commands from the other modules --------------------------------------------------------
 
 
-def _exists(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ImportError:
-        return False
+def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from workbench import cli_prefill, demo
 
-
-def _add_hooks(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    if _exists("workbench.demo"):
-        # The demo builds its project by running wuwb commands: it gets main to call.
-        importlib.import_module("workbench.demo").register(sub, main)
-    if _exists("workbench.tui"):
-        p = sub.add_parser("review", help="open the review screen on a project")
-        p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
-        p.add_argument("--annotator", metavar="NAME", help="who is reviewing (default: $USER)")
-        p.set_defaults(func=_run_review)
-    if _exists("workbench.cli_prefill"):
-        importlib.import_module("workbench.cli_prefill").register(sub)
+    # The demo builds its project by running wuwb commands: it gets main to call.
+    demo.register(sub, main)
+    p = sub.add_parser("review", help="open the review screen on a project")
+    p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
+    p.add_argument("--annotator", metavar="NAME", help="who is reviewing (default: $USER)")
+    p.set_defaults(func=_run_review)
+    cli_prefill.register(sub)
 
 
 def _run_review(args: argparse.Namespace) -> int:
     import getpass
 
+    from workbench.tui import run_review  # Textual loads only for this command
+
     if not Path(args.project).is_file():
         raise UserError(f"{args.project}: no such project file")
-    tui = importlib.import_module("workbench.tui")
-    if not hasattr(tui, "run_review"):
-        raise UserError("the review screen is not available in this build")
-    result = tui.run_review(args.project, args.annotator or getpass.getuser())
+    result = run_review(args.project, args.annotator or getpass.getuser())
     return int(result or 0)
 
 
@@ -383,7 +372,7 @@ def parser() -> argparse.ArgumentParser:
     _add_import_hyps(sub)
     _add_export(sub)
     _add_report(sub)
-    _add_hooks(sub)
+    _add_others(sub)
     return top
 
 
