@@ -12,11 +12,13 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from db.errors import WorkbenchError
+
 SAMPLE_RATE = 16000
 _BLOCK = 1 << 18  # frames per read: ~16 s at 16 kHz, large enough that the loop costs nothing
 
 
-class AudioError(Exception):
+class AudioError(WorkbenchError):
     """The file is missing, unreadable, empty or not audio; the message says which."""
 
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from backends.audio import AudioError, load_audio
+from db.errors import WorkbenchError
 
 
 class ArgumentAdder(Protocol):
@@ -24,7 +25,7 @@ class ArgumentAdder(Protocol):
     def add_argument(self, *names: str, **kwargs: Any) -> Any: ...
 
 
-class BackendError(Exception):
+class BackendError(WorkbenchError):
     """Base of every error a backend raises on purpose."""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from db.errors import WorkbenchError
+
 EMOTIONS: dict[str, str] = {
     "neutral": "中立",
     "happy": "高兴",
@@ -21,7 +23,7 @@ AGE_BOUNDS: tuple[float, float, float, float] = (12.0, 18.0, 40.0, 60.0)
 AGE_BANDS: tuple[str, ...] = ("儿童", "少年", "青年", "中年", "老年")
 
 
-class LabelError(ValueError):
+class LabelError(WorkbenchError, ValueError):
     """A corpus value that names no label of the task."""
 
 

@@ -15,6 +15,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
+from db.errors import WorkbenchError
 from db.store import Store
 from db.tasks import PROMPTS, TASKS
 
@@ -23,7 +24,7 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(...) rebuild
 _CHUNK = 5000  # rows per write() call
 
 
-class ExportError(ValueError):
+class ExportError(WorkbenchError, ValueError):
     """An export that cannot be done as asked."""
 
 

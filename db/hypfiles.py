@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from db.errors import WorkbenchError
 from db.jsonl import BadLine, OnBad, raise_bad, read_jsonl
 from db.store import HypothesisIn, Store
 from db.tasks import LABEL_TASKS, TASKS, match_label, task_of_prompt
@@ -25,7 +26,7 @@ _BATCH = 5000
 _SHOW_UNKNOWN = 10  # unknown keys listed one by one; the rest are counted
 
 
-class HypFileError(ValueError):
+class HypFileError(WorkbenchError, ValueError):
     """A hypothesis file or folder that cannot be read as asked."""
 
 

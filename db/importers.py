@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from db.audio_files import AudioInfo, Prober, resolve
+from db.errors import WorkbenchError
 from db.jsonl import BadLine, OnBad, read_jsonl
 from db.row_formats import CORPUS_SYSTEM, FORMATS, PARSERS, Options, Row, RowError, detect
 from db.store import Store, now
@@ -54,7 +55,7 @@ def _insert_sql(columns: tuple[str, ...]) -> str:
     )
 
 
-class ImportError_(RuntimeError):
+class ImportError_(WorkbenchError, RuntimeError):
     """The file cannot be imported at all (unreadable, unknown format, strict stop)."""
 
 

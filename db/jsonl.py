@@ -8,8 +8,10 @@ from typing import Any
 
 import orjson
 
+from db.errors import WorkbenchError
 
-class BadLine(ValueError):
+
+class BadLine(WorkbenchError, ValueError):
     """One unusable input line; str() is `FILE:LINE: reason`, the form editors jump to."""
 
     def __init__(self, path: str | Path, line_no: int, reason: str) -> None:

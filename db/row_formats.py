@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from db import corpus_labels
+from db.errors import WorkbenchError
 from db.tasks import LABEL_SETS, task_of_prompt
 
 FORMATS: tuple[str, ...] = ("wenet", "swift", "wswu")
 CORPUS_SYSTEM = "wswu-corpus"
 
 
-class RowError(ValueError):
+class RowError(WorkbenchError, ValueError):
     """Why a line cannot be imported."""
 
 

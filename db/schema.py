@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from db.errors import WorkbenchError
+
 # Each entry migrates from version i to i + 1; append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -101,7 +103,7 @@ LAZY_INDEXES: dict[str, str] = {
 }
 
 
-class SchemaError(RuntimeError):
+class SchemaError(WorkbenchError, RuntimeError):
     """The file is not a project this version can open."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 
 from db import metrics
+from db.errors import WorkbenchError
 from db.schema import LAZY_INDEXES, migrate
 
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
@@ -43,7 +44,7 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class StoreError(RuntimeError):
+class StoreError(WorkbenchError, RuntimeError):
     """A request the project file cannot satisfy (unknown id, bad field, bad filter)."""
 
 

@@ -13,13 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from db.errors import WorkbenchError
 from db.tasks import TASKS
 
 EXIT_USAGE = 2  # bad flags or files
 EXIT_FAILED = 1  # the command ran but could not do all it was asked
 
 
-class UserError(Exception):
+class UserError(WorkbenchError):
     """A problem with what the user asked for, reported as one line."""
 
 

@@ -7,33 +7,10 @@ terminal escape sequences or bidi overrides. Everything shown goes through `safe
 
 from __future__ import annotations
 
-import unicodedata
-
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-# Bidi embedding/override/isolate controls reorder what follows them on screen.
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
-def _visible(char: str) -> str:
-    code = ord(char)
-    if code < 0x20:
-        return chr(0x2400 + code)  # the Control Pictures block: ␛ for ESC, ␊ for LF
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    if 0x80 <= code < 0xA0 or char in _BIDI:
-        return "\ufffd"
-    return char
-
-
-def safe(text: str) -> str:
-    """`text` with every control character replaced by a visible stand-in."""
-    if text.isprintable():
-        return text
-    return "".join(
-        _visible(c) if unicodedata.category(c) in ("Cc", "Cf") or c in _BIDI else c for c in text
-    )
+from db.safe_text import safe
 
 
 def fit(text: str, width: int) -> str:
