@@ -341,25 +341,27 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from workbench import cli_prefill, demo
+    from workbench import cli_prefill, demo, serve
 
     # The demo builds its project by running wuwb commands: it gets main to call.
     demo.register(sub, main)
     p = sub.add_parser("review", help="open the review screen on a project")
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
-    p.add_argument("--annotator", metavar="NAME", help="who is reviewing (default: $USER)")
+    p.add_argument(
+        "--annotator", metavar="NAME",
+        help="who is reviewing (default: your login name; in a browser, asked at a prompt)",
+    )
     p.set_defaults(func=_run_review)
     cli_prefill.register(sub)
+    serve.register(sub)
 
 
 def _run_review(args: argparse.Namespace) -> int:
-    import getpass
-
     from workbench.tui import run_review  # Textual loads only for this command
 
     if not Path(args.project).is_file():
         raise UserError(f"{args.project}: no such project file")
-    result = run_review(args.project, args.annotator or getpass.getuser())
+    result = run_review(args.project, args.annotator)
     return int(result or 0)
 
 
@@ -378,6 +380,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from workbench.tui import under_web_driver
+
+    if under_web_driver():
+        # Under `wuwb serve` standard output is textual-serve's protocol channel: what the
+        # commands print before the app starts (the demo's imports) goes to stderr instead.
+        sys.stdout = sys.stderr
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
+from workbench.tui import run_review, under_web_driver
+
 DEMO_FILE = "demo.db"
 
 
@@ -61,12 +63,10 @@ def command(args: argparse.Namespace, run: Callable[[Sequence[str]], int]) -> in
         "workbench/demo_data/README.md): no accuracy can be read from them.",
         file=sys.stderr,
     )
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not under_web_driver() and not (sys.stdin.isatty() and sys.stdout.isatty()):
         # No terminal to draw the review screen on: show the report instead.
         print(f"Not a terminal: printing the report. Review it with `wuwb review {db}`.")
         return run(["report", str(db)])
-    from workbench.tui import run_review
-
     run_review(str(db), args.annotator)
     return 0
 

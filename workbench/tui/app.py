@@ -15,9 +15,12 @@ from db.store import Store
 from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
 from workbench.tui.keymap import load_keymap
+from workbench.tui.login import LoginPrompt
 from workbench.tui.review_screen import ReviewScreen
 from workbench.tui.terminal_keys import restore_alt_digits
 from workbench.tui.text import safe
+from workbench.tui.web_audio import WebPlayer
+from workbench.tui.web_keys import WebReviewScreen, web_keymap
 
 
 class StoreOpened(Message):
@@ -44,11 +47,11 @@ class ReviewApp(App[None]):
         super().__init__()
         restore_alt_digits()  # before the driver starts parsing what the terminal sends
         self.db_path = Path(db_path)
-        self.annotator = annotator or getpass.getuser()
+        self.annotator = annotator  # None: the login name, or in a browser a prompt asks
         self.config = config
         self.store: Store | None = None
         self.bulk: Store | None = None  # counts and statistics, so they never block a page
-        self.player = Player()
+        self.player: Player | WebPlayer  # chosen at mount, when the driver is known
         self.review_keymap: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -56,10 +59,23 @@ class ReviewApp(App[None]):
 
     def on_mount(self) -> None:
         keymap, problems = load_keymap(self.config)
+        if self.is_web:  # under `wuwb serve`: the browser plays the audio and has its own keys
+            self.player = WebPlayer(self)
+            keymap, web_problems = web_keymap(keymap)
+            problems += web_problems
+        else:
+            self.player = Player()
         self.review_keymap = keymap
         self.set_keymap(keymap)
         for problem in problems:
             self.notify(Text(problem), title="Keymap", severity="warning")
+        if self.annotator is None and self.is_web:  # never the server's user, unasked
+            self.push_screen(LoginPrompt(self.db_path.name), self._logged_in)
+            return
+        self.open_store()
+
+    def _logged_in(self, name: str | None) -> None:
+        self.annotator = name
         self.open_store()
 
     @work(thread=True, exit_on_error=False)
@@ -74,10 +90,10 @@ class ReviewApp(App[None]):
 
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store, self.bulk = message.store, message.bulk
+        screen = WebReviewScreen if self.is_web else ReviewScreen
+        annotator = self.annotator or getpass.getuser()
         self.push_screen(
-            ReviewScreen(
-                message.store, message.bulk, self.annotator, self.player, self.review_keymap
-            )
+            screen(message.store, message.bulk, annotator, self.player, self.review_keymap)
         )
 
     def on_open_failed(self, message: OpenFailed) -> None:

@@ -1,0 +1,1 @@
+"""The page `wuwb serve` sends to browsers, and its player script (package data)."""
