@@ -1,0 +1,63 @@
+"""The review app under Textual's web driver, driven through its stdin/stdout packets exactly
+as textual-serve drives it (no browser): what the page's player.js receives, and that stdout
+carries nothing but the protocol."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import soundfile
+from web_helpers import WebDriverSession
+
+CTRL_DOWN, CTRL_UP, ESCAPE = "\x1b[1;5B", "\x1b[1;5A", "\x1b"
+
+
+def test_demo_opens_the_review_screen_under_the_web_driver(tmp_path: Path) -> None:
+    """`wuwb demo` served to a browser: the review screen, not the report, and the name
+    prompt first (no annotator given: the server's login must not be taken silently)."""
+    session = WebDriverSession(["demo", "--dir", str(tmp_path)], cwd=tmp_path)
+    try:
+        # The demo's import summaries must not reach stdout before the protocol starts.
+        session.wait_for(lambda kind, data: kind == b"D" and "Your name" in data)
+        assert session.first_line == b"__GANGLION__\n"
+        session.keys("阿芳\r")
+        assert session.command()["op"] == "expect"  # the review screen shows the first clip
+    finally:
+        assert session.close() == 0
+    assert session.error is None, session.error
+
+
+def test_each_clip_is_sent_once_as_wav_then_only_commands(demo_project: Path) -> None:
+    session = WebDriverSession(
+        ["review", str(demo_project), "--annotator", "tester"], cwd=demo_project.parent
+    )
+    try:
+        assert session.command()["op"] == "expect"
+        delivered = session.command()
+        assert delivered["op"] == "delivered" and delivered["mime_type"] == "audio/wav"
+        load = session.command()
+        assert load == {"op": "load", "key": delivered["key"], "rate": 1.0}
+        wav = session.fetch(delivered["key"])
+        info = soundfile.info(io.BytesIO(wav))
+        assert info.format == "WAV" and info.subtype == "PCM_16"
+        assert abs(info.duration - 13.75) < 0.05  # cross_lingual_prompt_22k, first in key order
+
+        session.keys(ESCAPE)
+        assert session.command() == {"op": "play", "at": 0.0, "rate": 1.0}
+        session.keys(ESCAPE)
+        pause = session.command()
+        assert pause["op"] == "pause" and 0.0 <= pause["at"] < 13.75
+        session.keys("\x1bOS")  # f4: faster
+        assert session.command() == {"op": "rate", "rate": 1.25}
+
+        session.keys(CTRL_DOWN)
+        assert session.command()["op"] == "expect"
+        second = session.command()
+        assert second["op"] == "delivered" and second["key"] != delivered["key"]
+        assert session.command() == {"op": "load", "key": second["key"], "rate": 1.25}
+        session.keys(CTRL_UP)  # back to the first clip: the page has it already
+        assert session.command() == {"op": "load", "key": delivered["key"], "rate": 1.25}
+    finally:
+        assert session.close() == 0
+    assert session.error is None, session.error
