@@ -28,6 +28,7 @@ demo: $(VENV)/.core
 	$(VENV)/bin/wuwb demo
 
 test: $(VENV)/.test .venv-swift/bin/swift
+	sh scripts/system-deps.sh --browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q

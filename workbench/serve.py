@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import os
 import secrets
 import shlex
 import sys
@@ -202,6 +203,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             "textual-serve is not installed: pip install 'wu-workbench[web]'"
         ) from error
+    # Textual waits ESCDELAY (100 ms) after an escape byte for the rest of a key sequence. A
+    # browser's terminal sends each key's sequence whole in one message, so the sessions need
+    # not wait that long (with web_driver.INPUT_POLL_S, escape reaches the app ~80 ms sooner).
+    os.environ.setdefault("ESCDELAY", "20")
     server = make_server(
         project,
         host=args.host,

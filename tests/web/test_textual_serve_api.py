@@ -8,6 +8,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 import pytest
+from textual.drivers._input_reader import InputReader
 from textual.drivers.web_driver import WebDriver
 from textual_serve.server import Server
 
@@ -49,9 +50,13 @@ def test_textual_js_hands_open_url_and_deliveries_to_window_open() -> None:
     assert script.count("window.open(") >= 2
 
 
-def test_web_driver_writes_through_one_replaceable_write() -> None:
-    """web_audio.lock_protocol_writes wraps WebDriver._write (set in its __init__)."""
-    assert "self._write = partial(os.write" in inspect.getsource(WebDriver.__init__)
+def test_web_driver_attributes_we_adjust() -> None:
+    """web_driver.adjust_web_driver wraps WebDriver._write (set in its __init__) and shortens
+    its input reader's select timeout, which bounds when a lone escape becomes a key."""
+    init = inspect.getsource(WebDriver.__init__)
+    assert "self._write = partial(os.write" in init and "self._input_reader = InputReader()" in init
+    reader = inspect.getsource(InputReader)
+    assert "self.timeout = timeout" in reader and "select(self.timeout)" in reader
     for method in (WebDriver.write, WebDriver.write_meta, WebDriver.write_binary_encoded):
         assert "self._write(" in inspect.getsource(method)
 

@@ -20,6 +20,7 @@ from workbench.tui.review_screen import ReviewScreen
 from workbench.tui.terminal_keys import restore_alt_digits
 from workbench.tui.text import safe
 from workbench.tui.web_audio import WebPlayer
+from workbench.tui.web_driver import adjust_web_driver
 from workbench.tui.web_keys import WebReviewScreen, web_keymap
 
 
@@ -60,6 +61,7 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         keymap, problems = load_keymap(self.config)
         if self.is_web:  # under `wuwb serve`: the browser plays the audio and has its own keys
+            adjust_web_driver(self)
             self.player = WebPlayer(self)
             keymap, web_problems = web_keymap(keymap)
             problems += web_problems

@@ -35,27 +35,6 @@ def encode_wav(clip: Clip) -> bytes:
     return out.getvalue()
 
 
-def lock_protocol_writes(app: App[Any]) -> None:
-    """Make the web driver's writes to its protocol pipe whole.
-
-    Textual's WebDriver writes frames from the UI thread and file chunks from its input
-    thread, each packet with one unlocked os.write; two packets larger than the pipe's
-    atomic size can interleave and break the session. Clips make such deliveries frequent.
-    """
-    driver: Any = app._driver
-    write = getattr(driver, "_write", None)  # canary test: tests/web/test_textual_serve_api.py
-    if write is None or getattr(write, "wuwb_locked", False):
-        return
-    lock = threading.Lock()
-
-    def locked(data: bytes) -> int:
-        with lock:
-            return write(data)
-
-    locked.wuwb_locked = True  # type: ignore[attr-defined]
-    driver._write = locked
-
-
 class WebPlayer:
     """One clip at a time in the browser; every method returns at once.
 
