@@ -61,3 +61,14 @@ def test_serve_refuses_a_missing_project_and_a_short_token(
     assert "no such project file" in capsys.readouterr().err
     assert main(["serve", str(demo_project), "--token", "short"]) == 2
     assert "--token" in capsys.readouterr().err
+
+
+def test_annotator_from_login_ignores_the_url(demo_project: Path) -> None:
+    server = Served(demo_project, TOKEN, "--annotator-from-login")
+    try:
+        status, page, _ = server.get(f"/?token={TOKEN}&annotator=mallory")
+        assert status == 200
+        assert f'data-session-websocket-url="ws://127.0.0.1:{server.port}/ws"' in page
+        assert server.get(f"/ws/as/mallory?token={TOKEN}")[0] == 403
+    finally:
+        server.close()
