@@ -13,6 +13,12 @@ from web_helpers import WebDriverSession
 CTRL_DOWN, CTRL_UP, ESCAPE = "\x1b[1;5B", "\x1b[1;5A", "\x1b"
 
 
+def until(session: WebDriverSession, op: str) -> dict[str, object]:
+    while (command := session.command())["op"] != op:
+        pass
+    return command
+
+
 def test_demo_opens_the_review_screen_under_the_web_driver(tmp_path: Path) -> None:
     """`wuwb demo` served to a browser: the review screen, not the report, and the name
     prompt first (no annotator given: the server's login must not be taken silently)."""
@@ -58,6 +64,30 @@ def test_each_clip_is_sent_once_as_wav_then_only_commands(demo_project: Path) ->
         assert session.command() == {"op": "load", "key": second["key"], "rate": 1.25}
         session.keys(CTRL_UP)  # back to the first clip: the page has it already
         assert session.command() == {"op": "load", "key": delivered["key"], "rate": 1.25}
+    finally:
+        assert session.close() == 0
+    assert session.error is None, session.error
+
+
+def test_the_clock_ends_playback_at_the_end_of_the_clip(demo_project: Path) -> None:
+    """No word comes back from the page: the app's clock stops the playhead at the end, and
+    the next play starts from the beginning."""
+    session = WebDriverSession(
+        ["review", str(demo_project), "--annotator", "tester"], cwd=demo_project.parent
+    )
+    try:
+        until(session, "load")
+        session.keys(CTRL_DOWN)  # the 6.86 s clip
+        until(session, "load")
+        session.keys(ESCAPE)
+        assert session.command() == {"op": "play", "at": 0.0, "rate": 1.0}
+        for _ in range(3):
+            session.keys("\x1bOQ")  # f2: 2 s on
+            assert session.command()["op"] == "seek"
+        session.wait_for(lambda kind, data: kind == b"D" and "▶ playing" in data)
+        session.wait_for(lambda kind, data: kind == b"D" and "⏸ paused" in data, timeout=5)
+        session.keys(ESCAPE)
+        assert session.command() == {"op": "play", "at": 0.0, "rate": 1.0}
     finally:
         assert session.close() == 0
     assert session.error is None, session.error

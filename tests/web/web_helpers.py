@@ -239,4 +239,5 @@ def chromium() -> str | None:
 BROWSER_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
     "--no-sandbox",  # CI runs as root, where chromium's sandbox refuses to start
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
 ]
