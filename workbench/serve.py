@@ -41,6 +41,11 @@ def clean_annotator(name: str) -> str:
     return name
 
 
+def _font_size(text: str) -> int:
+    """The page's `fontsize` parameter, as pixels from 8 to 48 (16 when absent or not a number)."""
+    return min(max(int(text), 8), 48) if text.isdigit() else 16
+
+
 def web_dir() -> Path:
     return Path(str(resources.files("workbench.web")))
 
@@ -117,7 +122,7 @@ def make_server(
                 "player_url": "/wuwb/player.js",
                 # From the request's own host, so any local port of an ssh tunnel works.
                 "websocket_url": f"{scheme}://{request.host}{path}",
-                "font_size": request.query.get("fontsize", "16"),
+                "font_size": _font_size(request.query.get("fontsize", "")),
             }
             response = aiohttp_jinja2.render_template("app_index.html", request, context)
             response.set_cookie(self.cookie, self.token, httponly=True, samesite="Strict")

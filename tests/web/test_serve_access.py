@@ -40,6 +40,8 @@ def test_the_token_opens_the_page_and_its_cookie_the_rest(served: Served) -> Non
     assert status == 200 and "wuwb-audio:" in script
     assert served.get("/static/js/textual.js", jar)[0] == 200
     assert served.get(f"/?token={TOKEN}&annotator=%07bell")[0] == 400
+    assert 'data-font-size="20"' in served.get(f"/?token={TOKEN}&fontsize=20")[1]
+    assert 'data-font-size="16"' in served.get(f'/?token={TOKEN}&fontsize="><b>')[1]
 
 
 def test_the_url_printed_at_start_carries_the_token(served: Served) -> None:
