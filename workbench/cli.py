@@ -359,8 +359,7 @@ def _run_review(args: argparse.Namespace) -> int:
 
     if not Path(args.project).is_file():
         raise UserError(f"{args.project}: no such project file")
-    result = run_review(args.project, args.annotator or getpass.getuser())
-    return int(result or 0)
+    return run_review(args.project, args.annotator or getpass.getuser())
 
 
 def parser() -> argparse.ArgumentParser:

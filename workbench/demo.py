@@ -67,8 +67,7 @@ def command(args: argparse.Namespace, run: Callable[[Sequence[str]], int]) -> in
         return run(["report", str(db)])
     from workbench.tui import run_review
 
-    run_review(str(db), args.annotator)
-    return 0
+    return run_review(str(db), args.annotator)
 
 
 def register(subparsers: argparse._SubParsersAction, run: Callable[[Sequence[str]], int]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import SYSTEMS, WU, build_project, edits, row, screen_text, settle
+from tui_helpers import SYSTEMS, WU, build_project, edits, row, screen_text, settle
 
 from workbench.tui.app import ReviewApp
 from workbench.tui.filter_screen import FilterDialog

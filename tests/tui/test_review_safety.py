@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import UTTERANCES, build_project, row, screen_text, settle
 from rich.console import Console
+from tui_helpers import UTTERANCES, build_project, row, screen_text, settle
 
 from db.store import Hypothesis
 from workbench.tui.app import ReviewApp

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_project, settle
 from textual.pilot import Pilot
+from tui_helpers import build_project, settle
 
 import db.store
 from workbench.tui.app import ReviewApp

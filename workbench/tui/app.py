@@ -19,6 +19,8 @@ from workbench.tui.review_screen import ReviewScreen
 from workbench.tui.terminal_keys import restore_alt_digits
 from workbench.tui.text import safe
 
+EXIT_CANNOT_OPEN = 2  # as the CLI's other commands exit on a file they cannot use
+
 
 class StoreOpened(Message):
     def __init__(self, store: Store, bulk: Store) -> None:
@@ -50,6 +52,7 @@ class ReviewApp(App[None]):
         self.bulk: Store | None = None  # counts and statistics, so they never block a page
         self.player = Player()
         self.review_keymap: dict[str, str] = {}
+        self.failure: str | None = None  # why the review could not start (the exit says it)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"opening {safe(str(self.db_path))}…", style="dim"), id="opening")
@@ -58,8 +61,8 @@ class ReviewApp(App[None]):
         keymap, problems = load_keymap(self.config)
         self.review_keymap = keymap
         self.set_keymap(keymap)
-        for problem in problems:
-            self.notify(Text(problem), title="Keymap", severity="warning")
+        for problem in problems:  # reported, never fatal: the review starts with defaults
+            self.notify(safe(problem), title="Config", severity="warning", markup=False)
         self.open_store()
 
     @work(thread=True, exit_on_error=False)
@@ -81,9 +84,9 @@ class ReviewApp(App[None]):
         )
 
     def on_open_failed(self, message: OpenFailed) -> None:
-        self.query_one("#opening", Static).update(
-            Text(f"cannot open {safe(str(self.db_path))}: {message.error}", style="bold red")
-        )
+        # Nothing to review: leave at once with the reason and a failing exit status.
+        self.failure = f"cannot open {self.db_path}: {message.error}"
+        self.exit(return_code=EXIT_CANNOT_OPEN)
 
     def on_unmount(self) -> None:
         self.player.close()

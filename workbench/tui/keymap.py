@@ -7,7 +7,8 @@ The keymap file maps binding ids to keys, e.g.
     "audio.toggle" = "escape,ctrl+space"
 
 It is read from `$WUWB_CONFIG` if set, else `$XDG_CONFIG_HOME/wuwb/config.toml`
-(`~/.config/wuwb/config.toml`). Unknown ids are reported, not silently ignored.
+(`~/.config/wuwb/config.toml`). Unknown ids and keys bound twice are reported, never silently
+dropped, and a file that cannot be read leaves the default keys.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def bindings() -> list[Binding]:
     ]
 
 
+# Keys the app itself holds (quit, the command palette): no review action may take them.
+RESERVED = {"ctrl+q": "quit", "ctrl+c": "quit", "ctrl+p": "the command palette"}
+
+
 def config_path() -> Path:
     if env := os.environ.get("WUWB_CONFIG"):
         return Path(env)
@@ -63,22 +68,71 @@ def config_path() -> Path:
     return Path(base) / "wuwb" / "config.toml"
 
 
-def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
-    """The keymap from the config file and the problems found in it (unknown ids, bad TOML)."""
-    path = path or config_path()
-    if not path.is_file():
-        return {}, []
+def _keys(keys: str) -> list[str]:
+    return [key.strip() for key in keys.split(",") if key.strip()]
+
+
+def _shown(path: Path) -> str:
+    """The path for a message: an over-long one loses its middle."""
+    text = str(path)
+    return text if len(text) <= 80 else f"{text[:38]}…{text[-38:]}"
+
+
+def read_config(path: Path | None = None) -> tuple[dict[str, object], list[str]]:
+    """The config file as TOML, or {} and why it could not be read (never raises: a config
+    that cannot be read must not stop a review, which then starts with the defaults)."""
+    shown = "config"
     try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        return {}, [f"{path}: {error}"]
+        path = path or config_path()
+        shown = _shown(path)
+        if not path.is_file():  # raises for an unreadable folder or an over-long name
+            return {}, []
+        return tomllib.loads(path.read_text(encoding="utf-8")), []
+    except OSError as error:
+        why = error.strerror or type(error).__name__
+        return {}, [f"{shown}: cannot read the config ({why}); using the defaults"]
+    except (RuntimeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return {}, [f"{shown}: {error}; using the defaults"]
+
+
+def _clashes(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(key, id, other) for every key bound to two actions, or to one the app holds."""
+    owner: dict[str, str] = dict(RESERVED)
+    found = []
+    for binding_id, default, *_ in ACTIONS:
+        for key in dict.fromkeys(_keys(keymap.get(binding_id, default))):
+            if key in owner:
+                found.append((key, binding_id, owner[key]))
+            else:
+                owner[key] = binding_id
+    return found
+
+
+def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
+    """The keymap from the config file and the problems found in it (unreadable file, bad
+    TOML, unknown ids, a key bound twice). Nothing found wrong is silently dropped: each
+    problem is reported and the entries at fault give way to the default keys."""
+    config, problems = read_config(path)
+    if problems or not config:
+        return {}, problems
+    shown = _shown(path or config_path())
     keys = config.get("keys", {})
     if not isinstance(keys, dict):
-        return {}, [f"{path}: [keys] must be a table"]
+        return {}, [f"{shown}: [keys] must be a table; using the default keys"]
     known = {binding_id for binding_id, *_ in ACTIONS}
-    keymap = {k: v for k, v in keys.items() if k in known and isinstance(v, str)}
-    problems = [f"{path}: unknown binding id {k!r}" for k in keys if k not in known]
+    keymap = {k: v for k, v in keys.items() if k in known and isinstance(v, str) and _keys(v)}
+    problems = [f"{shown}: unknown binding id {k!r}" for k in keys if k not in known]
     problems += [
-        f"{path}: keys for {k!r} must be a string" for k in keys if k in known and k not in keymap
+        f"{shown}: keys for {k!r} must be a non-empty string"
+        for k in keys
+        if k in known and k not in keymap
     ]
+    # A key bound twice would silently lose one action: both entries at fault give way to
+    # the defaults (which never clash), until no key is bound twice.
+    while clashes := _clashes(keymap):
+        for key, binding_id, other in clashes:
+            problems.append(f"{shown}: {key!r} is bound to both {other!r} and {binding_id!r}")
+            for culprit in (binding_id, other):
+                if keymap.pop(culprit, None) is not None:
+                    problems.append(f"{shown}: {culprit!r} keeps its default keys")
     return keymap, problems
