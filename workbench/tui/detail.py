@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
@@ -115,6 +116,19 @@ class HypothesisLines(Widget):
         return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.rich_style)
 
 
+class SafeInput(Input):
+    """An Input whose value stays exactly as stored or typed while it is drawn through
+    `safe()`: an escape in a translation shows as ␛ instead of reaching the terminal.
+    `safe()` maps each character to one, so cursor and selection indexes still line up."""
+
+    @property
+    def _value(self) -> Text:
+        return Text(safe(self.value), no_wrap=True, overflow="ignore", end="")
+
+    def _position_to_cell(self, position: int) -> int:
+        return cell_len(safe(self.value[:position]))
+
+
 class Editor(TextArea):
     """The draft being corrected; the review screen's priority keys sit above its own."""
 
@@ -145,7 +159,7 @@ class Detail(Vertical):
             tab_behavior="focus",
             show_line_numbers=False,
         )
-        yield Input(id="translation", placeholder="普通话 translation")
+        yield SafeInput(id="translation", placeholder="普通话 translation")
         yield Static(id="ast")
         yield Static(id="labels")
         yield Static(id="note")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from db.store import GROUP_FIELDS, SORT_FIELDS, STATUSES, Filter, Sort
+from workbench.tui.text import safe
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
         self.choices = choices
 
     def compose(self) -> ComposeResult:
-        f, s, systems = self.filt, self.sort, [(name, name) for name in self.choices.systems]
+        f, s = self.filt, self.sort
+        systems = [(Text(safe(name)), name) for name in self.choices.systems]
         with Vertical(classes="dialog wide"):
             yield Label("Filter & sort — enter or ctrl+s applies, escape cancels")
             with Grid(id="filter-grid"):
@@ -120,9 +123,9 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
     def on_mount(self) -> None:
         self.query_one("#text", Input).focus()
 
-    def _group_options(self, group_field: str | None) -> list[tuple[str, str]]:
+    def _group_options(self, group_field: str | None) -> list[tuple[Text, str]]:
         groups = self.choices.groups.get(group_field or "", [])
-        return [(f"{value or '(none)'}  {count:,}", value) for value, count in groups]
+        return [(Text(f"{safe(value or '(none)')}  {count:,}"), value) for value, count in groups]
 
     @on(Select.Changed, "#group_field")
     def _group_field_changed(self, event: Select.Changed) -> None:

@@ -189,7 +189,7 @@ class ReviewScreen(Screen[None]):
 
     def say(self, message: str) -> None:
         """The status line: what just happened (data in it shown literally)."""
-        status = Text(message, no_wrap=True, overflow="ellipsis")
+        status = Text(safe(message), no_wrap=True, overflow="ellipsis")
         self.query_one("#status", Static).update(status, layout=False)
 
     def _title(self) -> None:
