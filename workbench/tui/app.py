@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -39,6 +40,7 @@ class ReviewApp(App[None]):
     CSS_PATH = "review.tcss"
     TITLE = "wu-workbench review"
     COMMANDS = App.COMMANDS | {ReviewCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
 
     def __init__(
         self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None

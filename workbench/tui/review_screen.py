@@ -195,7 +195,7 @@ class ReviewScreen(Screen[None]):
     def _title(self) -> None:
         matches = "…" if self.matches is None else f"{self.matches:,}"
         total = "…" if self.project_total is None else f"{self.project_total:,}"
-        parts = [f"{matches} / {total}", self.filt.status or "all"]
+        parts = [f"{matches} {self.filt.status or 'utterances'} of {total}"]  # "5 todo of 20"
         if self.filt.group_value is not None:
             parts.append(safe(self.filt.group_value))
         if self.filt.text:
