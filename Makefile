@@ -16,7 +16,7 @@ $(VENV)/.core: pyproject.toml
 $(VENV)/.test: $(VENV)/.core
 	sh scripts/system-deps.sh --required
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[test,torch,sherpa,transformers]'
+	$(PIP) -e '.[test,torch,sherpa,transformers,audio]'
 	touch $@
 
 # ms-swift pins its own transformers, so the real `swift infer` test gets a venv of its own.

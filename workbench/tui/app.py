@@ -15,6 +15,7 @@ from textual.widgets import Static
 from db.store import Store
 from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
+from workbench.tui.config import load_audio_settings
 from workbench.tui.keymap import load_keymap
 from workbench.tui.review_screen import ReviewScreen
 from workbench.tui.terminal_keys import restore_alt_digits
@@ -61,6 +62,9 @@ class ReviewApp(App[None]):
 
     def on_mount(self) -> None:
         keymap, problems = load_keymap(self.config)
+        audio, audio_problems = load_audio_settings(self.config)
+        problems += audio_problems
+        self.player.rewind_s, self.player.autoplay = audio.rewind_s, audio.autoplay
         self.review_keymap = keymap
         self.set_keymap(keymap)
         for problem in problems:  # reported, never fatal: the review starts with defaults

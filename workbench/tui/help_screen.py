@@ -11,7 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from workbench.tui.keymap import ACTIONS, config_path
+from workbench.tui.config import config_path
+from workbench.tui.keymap import ACTIONS
 from workbench.tui.text import safe
 
 

@@ -13,11 +13,11 @@ dropped, and a file that cannot be read leaves the default keys.
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 
 from textual.binding import Binding
+
+from workbench.tui.config import config_path, read_config, shown_path
 
 # (id, default keys, action, description, shown in the footer). Priority bindings, so they
 # win over the editor's own keys: the editor keeps focus all day and every key works from it.
@@ -61,38 +61,8 @@ def bindings() -> list[Binding]:
 RESERVED = {"ctrl+q": "quit", "ctrl+c": "quit", "ctrl+p": "the command palette"}
 
 
-def config_path() -> Path:
-    if env := os.environ.get("WUWB_CONFIG"):
-        return Path(env)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "wuwb" / "config.toml"
-
-
 def _keys(keys: str) -> list[str]:
     return [key.strip() for key in keys.split(",") if key.strip()]
-
-
-def _shown(path: Path) -> str:
-    """The path for a message: an over-long one loses its middle."""
-    text = str(path)
-    return text if len(text) <= 80 else f"{text[:38]}…{text[-38:]}"
-
-
-def read_config(path: Path | None = None) -> tuple[dict[str, object], list[str]]:
-    """The config file as TOML, or {} and why it could not be read (never raises: a config
-    that cannot be read must not stop a review, which then starts with the defaults)."""
-    shown = "config"
-    try:
-        path = path or config_path()
-        shown = _shown(path)
-        if not path.is_file():  # raises for an unreadable folder or an over-long name
-            return {}, []
-        return tomllib.loads(path.read_text(encoding="utf-8")), []
-    except OSError as error:
-        why = error.strerror or type(error).__name__
-        return {}, [f"{shown}: cannot read the config ({why}); using the defaults"]
-    except (RuntimeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        return {}, [f"{shown}: {error}; using the defaults"]
 
 
 def _clashes(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
@@ -115,7 +85,7 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
     config, problems = read_config(path)
     if problems or not config:
         return {}, problems
-    shown = _shown(path or config_path())
+    shown = shown_path(path or config_path())
     keys = config.get("keys", {})
     if not isinstance(keys, dict):
         return {}, [f"{shown}: [keys] must be a table; using the default keys"]

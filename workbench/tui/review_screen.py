@@ -641,6 +641,7 @@ class ReviewScreen(Screen[None]):
 
     def action_speed(self, steps: int) -> None:
         self.player.step_speed(steps)
+        self.say(self.player.stretch_note)
 
     def action_filter(self) -> None:
         def chosen(result: tuple[Filter, Sort] | None) -> None:
