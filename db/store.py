@@ -137,11 +137,6 @@ class Utterance:
     disagreement: float | None
     hypotheses: tuple[Hypothesis, ...] = field(default=())
 
-    @property
-    def reference(self) -> str | None:
-        """What hypotheses are scored against: gold once accepted, else the draft."""
-        return self.gold if self.status == "accepted" and self.gold is not None else self.draft
-
 
 _UTT_COLUMNS = [f.name for f in fields(Utterance) if f.name != "hypotheses"]
 _HYP_COLUMNS = [f.name for f in fields(Hypothesis)]
@@ -651,13 +646,6 @@ class Store:
                 f"SELECT IFNULL({group_field}, ''), sum(status = 'accepted'), count(*) "
                 "FROM utterances GROUP BY 1 ORDER BY 1"
             ).fetchall()
-
-    def status_counts(self) -> dict[str, int]:
-        with self.lock:
-            found = dict(
-                self.conn.execute("SELECT status, count(*) FROM utterances GROUP BY status")
-            )
-        return {s: int(found.get(s, 0)) for s in STATUSES}
 
     def reviews_per_day(self) -> list[tuple[str, str, int]]:
         """(annotator, day, utterances accepted that day) from the edit log."""
