@@ -30,6 +30,7 @@ demo: $(VENV)/.core
 test: $(VENV)/.test .venv-swift/bin/swift
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy  # strict over db, backends, workbench: see [tool.mypy]
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.test

@@ -368,7 +368,8 @@ class Store:
                 "ORDER BY task, system",
                 (utt_id,),
             ).fetchall()
-        return Utterance(*row, hypotheses=tuple(Hypothesis(*h) for h in hyps))
+        # row holds every column before `hypotheses`, which mypy cannot count.
+        return Utterance(*row, hypotheses=tuple(Hypothesis(*h) for h in hyps))  # type: ignore[misc]
 
     def utterance_id(self, key: str) -> int | None:
         with self.lock:
@@ -501,7 +502,7 @@ class Store:
                 i: None if t is None else metrics.tokenize(t) for i, t in refs.items()
             }
             by_utt: dict[int, list[list[str]]] = {}
-            updates = []
+            updates: list[tuple[Any, ...]] = []
             for utt_id, system, text in hyps:
                 ref = ref_tokens.get(utt_id)
                 if text is None:
@@ -612,8 +613,8 @@ class Store:
                 done += len(ids)
             elif mark < top:
                 upper = min(mark + chunk, top)
-                rows = conn.execute(f"{text_sql} WHERE u.id > ? AND u.id <= ?", (mark, upper))
-                conn.executemany(insert, [(i, spaced(t)) for i, t in rows.fetchall()])
+                cursor = conn.execute(f"{text_sql} WHERE u.id > ? AND u.id <= ?", (mark, upper))
+                conn.executemany(insert, [(i, spaced(t)) for i, t in cursor.fetchall()])
                 conn.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('fts_indexed_through', ?)", (upper,)
                 )

@@ -70,7 +70,10 @@ def command(args: argparse.Namespace, run: Callable[[Sequence[str]], int]) -> in
     return run_review(str(db), args.annotator)
 
 
-def register(subparsers: argparse._SubParsersAction, run: Callable[[Sequence[str]], int]) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    run: Callable[[Sequence[str]], int],
+) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="make a fresh demo project from the bundled clips and open it",

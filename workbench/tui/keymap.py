@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from workbench.tui.config import config_path, read_config, shown_path
 
@@ -50,7 +50,7 @@ ACTIONS: tuple[tuple[str, str, str, str, bool], ...] = (
 )
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     return [
         Binding(keys, action, description, show=show, id=binding_id, priority=True)
         for binding_id, keys, action, description, show in ACTIONS

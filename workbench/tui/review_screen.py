@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,7 @@ class ReviewScreen(Screen[None]):
         )
         self.list.border_title = Text(" · ".join(parts))
 
-    def _take_keys(self) -> list[str]:
+    def _take_keys(self) -> Sequence[str]:  # (`list` is a property here)
         keys = []
         for n in range(1, 10):
             shown = self.keymap.get(f"take.{n}", f"alt+{n}").split(",")[0]
@@ -317,7 +318,7 @@ class ReviewScreen(Screen[None]):
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.say(f"error: {error}")
-            self.notify(Text(str(error)), title="Something failed", severity="error")
+            self.notify(safe(str(error)), title="Something failed", severity="error", markup=False)
 
     # -- messages from workers ----------------------------------------------------------------
     def on_choices_loaded(self, message: ChoicesLoaded) -> None:
