@@ -137,3 +137,18 @@ def test_review_exits_non_zero_after_a_crash(project: Path) -> None:
     )
     assert done.returncode != 0
     assert "synthetic crash" in done.stdout + done.stderr
+
+
+async def test_an_over_long_config_path_starts_the_review_with_the_defaults(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WUWB_CONFIG", "/" + "x" * 5000 + ".toml")  # OSError: name too long
+    app = ReviewApp(project, "alice")
+    async with app.run_test(size=(150, 40), notifications=True) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        shown = screen_text(app)  # the toast, wrapped: these two parts stay on one line each
+        assert "cannot read the config (File name" in shown and "using the defaults" in shown
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    assert row(project, "utt_001").status == "accepted"
