@@ -16,7 +16,7 @@ $(VENV)/.core: pyproject.toml
 $(VENV)/.test: $(VENV)/.core
 	sh scripts/system-deps.sh --required
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[test,torch,sherpa,transformers]'
+	$(PIP) -e '.[test,torch,sherpa,transformers,audio]'
 	touch $@
 
 # ms-swift pins its own transformers, so the real `swift infer` test gets a venv of its own.
@@ -31,6 +31,7 @@ test: $(VENV)/.test .venv-swift/bin/swift
 	sh scripts/system-deps.sh --browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy  # strict over db, backends, workbench: see [tool.mypy]
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.test

@@ -96,7 +96,7 @@ class TransformersBackend(InProcessBackend):
         else:
             remote = self.trust_remote_code
             auto_class = _audio_llm_class(folder, remote)
-            self.processor = transformers.AutoProcessor.from_pretrained(
+            self.processor = transformers.AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
                 folder, trust_remote_code=remote)
             # Batched generation appends after the prompt, so every prompt must end flush.
             self.processor.tokenizer.padding_side = "left"
@@ -107,7 +107,7 @@ class TransformersBackend(InProcessBackend):
                 add_generation_prompt=True, tokenize=False)
             model = auto_class.from_pretrained(
                 folder, dtype=self.dtype, trust_remote_code=remote)
-        self.model = model.to(self.options.device).eval()
+        self.model = model.to(self.options.device).eval()  # type: ignore[arg-type]
 
     def infer(self, waves: list[np.ndarray]) -> list[tuple[str, float | None]]:
         import torch

@@ -135,8 +135,8 @@ class Runner:
         out: list[Result] = []
         for utt in todo:
             for system in self.systems:
-                r = by_id.get((utt.id, system))
-                out.append(r if r is not None else
+                found = by_id.get((utt.id, system))
+                out.append(found if found is not None else
                            Result(utt.id, None, error="no answer from the backend", system=system))
         return out
 

@@ -112,7 +112,9 @@ class WenetJitBackend(InProcessBackend):
                 raise BackendConfigError(f"missing {path} (export with wenet/bin/export_jit.py)")
         self.units = read_units(units_path)
         self.device = torch.device(self.options.device)
-        self.model = torch.jit.load(str(model_path), map_location=self.device)
+        self.model = torch.jit.load(  # type: ignore[no-untyped-call]
+            str(model_path), map_location=self.device
+        )
         self.model.eval()
         self.sos = int(self.model.sos_symbol())
         self.eos = int(self.model.eos_symbol())

@@ -35,7 +35,7 @@ def parse_age_bounds(text: str) -> tuple[float, float, float, float]:
         raise LabelError(f"age bounds {text!r} are not numbers") from exc
     if len(values) != 4 or list(values) != sorted(set(values)):
         raise LabelError(f"age bounds {text!r} must be four increasing numbers, e.g. 12,18,40,60")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def emotion_label(value: str) -> str | None:

@@ -19,8 +19,6 @@ from db import metrics
 from db.store import GROUP_FIELDS, Store
 from db.tasks import LABEL_TASKS, TASKS
 
-OVERALL = ""  # the group key of the overall figure
-
 
 @dataclass(frozen=True)
 class Cer(metrics.Counts):

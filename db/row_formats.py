@@ -222,9 +222,9 @@ def parse_wswu(obj: dict[str, Any], opts: Options) -> Row:
             hyps[task] = label
     meta = _object(obj, "meta-info")
     for column, name in (("domain", "domain"), ("sub_dialect", "sub-dialect")):
-        value = _text(meta, name)
-        if value is not None:
-            fields[column] = value
+        text = _text(meta, name)
+        if text is not None:
+            fields[column] = text
     # What the schema has no column for (low-level features, unknown fields) stays in extra.
     rest = {k: v for k, v in obj.items() if k not in _WSWU_KNOWN}
     low = _object(obj, "low-level-feature")

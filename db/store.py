@@ -137,11 +137,6 @@ class Utterance:
     disagreement: float | None
     hypotheses: tuple[Hypothesis, ...] = field(default=())
 
-    @property
-    def reference(self) -> str | None:
-        """What hypotheses are scored against: gold once accepted, else the draft."""
-        return self.gold if self.status == "accepted" and self.gold is not None else self.draft
-
 
 _UTT_COLUMNS = [f.name for f in fields(Utterance) if f.name != "hypotheses"]
 _HYP_COLUMNS = [f.name for f in fields(Hypothesis)]
@@ -373,7 +368,8 @@ class Store:
                 "ORDER BY task, system",
                 (utt_id,),
             ).fetchall()
-        return Utterance(*row, hypotheses=tuple(Hypothesis(*h) for h in hyps))
+        # row holds every column before `hypotheses`, which mypy cannot count.
+        return Utterance(*row, hypotheses=tuple(Hypothesis(*h) for h in hyps))  # type: ignore[misc]
 
     def utterance_id(self, key: str) -> int | None:
         with self.lock:
@@ -506,7 +502,7 @@ class Store:
                 i: None if t is None else metrics.tokenize(t) for i, t in refs.items()
             }
             by_utt: dict[int, list[list[str]]] = {}
-            updates = []
+            updates: list[tuple[Any, ...]] = []
             for utt_id, system, text in hyps:
                 ref = ref_tokens.get(utt_id)
                 if text is None:
@@ -617,8 +613,8 @@ class Store:
                 done += len(ids)
             elif mark < top:
                 upper = min(mark + chunk, top)
-                rows = conn.execute(f"{text_sql} WHERE u.id > ? AND u.id <= ?", (mark, upper))
-                conn.executemany(insert, [(i, spaced(t)) for i, t in rows.fetchall()])
+                cursor = conn.execute(f"{text_sql} WHERE u.id > ? AND u.id <= ?", (mark, upper))
+                conn.executemany(insert, [(i, spaced(t)) for i, t in cursor.fetchall()])
                 conn.execute(
                     "INSERT OR REPLACE INTO meta VALUES ('fts_indexed_through', ?)", (upper,)
                 )
@@ -651,13 +647,6 @@ class Store:
                 f"SELECT IFNULL({group_field}, ''), sum(status = 'accepted'), count(*) "
                 "FROM utterances GROUP BY 1 ORDER BY 1"
             ).fetchall()
-
-    def status_counts(self) -> dict[str, int]:
-        with self.lock:
-            found = dict(
-                self.conn.execute("SELECT status, count(*) FROM utterances GROUP BY status")
-            )
-        return {s: int(found.get(s, 0)) for s in STATUSES}
 
     def reviews_per_day(self) -> list[tuple[str, str, int]]:
         """(annotator, day, utterances accepted that day) from the edit log."""

@@ -14,15 +14,6 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
     "emotion": EMOTION_LABELS,
 }
 
-# The utterance column that holds each task's value (asr lives in draft/gold).
-TASK_FIELD: dict[str, str] = {
-    "asr": "gold",
-    "ast": "translation",
-    "age": "age",
-    "gender": "gender",
-    "emotion": "emotion",
-}
-
 ASR_PROMPT = "<audio>语音说了什么"
 ASR_PROMPT_UND = "<audio>请记录下你所听到的语音内容。"
 PROMPTS: dict[str, str] = {

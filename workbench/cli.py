@@ -10,11 +10,17 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db.errors import WorkbenchError
 from db.tasks import TASKS
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from db.store import Store
 
 EXIT_USAGE = 2  # bad flags or files
 EXIT_FAILED = 1  # the command ran but could not do all it was asked
@@ -24,7 +30,7 @@ class UserError(WorkbenchError):
     """A problem with what the user asked for, reported as one line."""
 
 
-def _project(path: str, *, create: bool = False):  # -> db.store.Store
+def _project(path: str, *, create: bool = False) -> Store:
     from db.schema import SchemaError
     from db.store import Store, StoreError
 
@@ -139,9 +145,9 @@ class _byte_progress:
     def __init__(self, total: int, label: str) -> None:
         self.total = total
         self.label = label
-        self.bar = None
+        self.bar: Progress | None = None
 
-    def __enter__(self):  # -> Callable[[int], None] | None
+    def __enter__(self) -> Callable[[int], None] | None:
         if not sys.stdout.isatty():
             return None
         from rich.progress import (
@@ -152,13 +158,13 @@ class _byte_progress:
             TransferSpeedColumn,
         )
 
-        self.bar = Progress(
+        bar = self.bar = Progress(
             "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
             TransferSpeedColumn(), TimeRemainingColumn(), transient=True,
         )
-        self.bar.start()
-        task = self.bar.add_task(self.label, total=self.total)
-        return lambda done: self.bar.update(task, completed=done)  # type: ignore[union-attr]
+        bar.start()
+        task = bar.add_task(self.label, total=self.total)
+        return lambda done: bar.update(task, completed=done)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
@@ -361,8 +367,7 @@ def _run_review(args: argparse.Namespace) -> int:
 
     if not Path(args.project).is_file():
         raise UserError(f"{args.project}: no such project file")
-    result = run_review(args.project, args.annotator)
-    return int(result or 0)
+    return run_review(args.project, args.annotator)
 
 
 def parser() -> argparse.ArgumentParser:

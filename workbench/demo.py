@@ -67,11 +67,13 @@ def command(args: argparse.Namespace, run: Callable[[Sequence[str]], int]) -> in
         # No terminal to draw the review screen on: show the report instead.
         print(f"Not a terminal: printing the report. Review it with `wuwb review {db}`.")
         return run(["report", str(db)])
-    run_review(str(db), args.annotator)
-    return 0
+    return run_review(str(db), args.annotator)
 
 
-def register(subparsers: argparse._SubParsersAction, run: Callable[[Sequence[str]], int]) -> None:
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    run: Callable[[Sequence[str]], int],
+) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="make a fresh demo project from the bundled clips and open it",

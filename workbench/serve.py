@@ -77,7 +77,7 @@ def make_server(
             )
 
         # Server.__init__ stores the command; each session's AppService reads it back.
-        @property  # type: ignore[override]
+        @property
         def command(self) -> str:
             annotator = _session_annotator.get()
             if annotator is None:
@@ -105,7 +105,8 @@ def make_server(
                 raise web.HTTPForbidden(
                     text="wuwb serve: open the address printed at start (it carries ?token=)\n"
                 )
-            return await handler(request)
+            response: web.StreamResponse = await handler(request)
+            return response
 
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
             path = "/ws"

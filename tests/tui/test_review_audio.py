@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import DATA, FLOAT, WU, row, screen_text, settle
+from tui_helpers import DATA, FLOAT, WU, row, screen_text, settle
 
 from workbench.tui.app import ReviewApp
 from workbench.tui.audio import Player, envelope, load_clip

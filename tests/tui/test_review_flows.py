@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import SYSTEMS, WU, build_project, edits, row, screen_text, settle
+from tui_helpers import SYSTEMS, WU, build_project, edits, row, screen_text, settle
 
 from workbench.tui.app import ReviewApp
 from workbench.tui.filter_screen import FilterDialog
@@ -28,7 +28,7 @@ async def test_opens_on_first_todo_with_editor_focused(project: Path) -> None:
         assert screen.utt is not None and screen.utt.key == "utt_001"
         assert app.focused is screen.editor
         assert screen.editor.text == DRAFT_1
-        assert "4 / 4 · todo" in screen_text(app)
+        assert "4 todo of 4" in screen_text(app)
 
 
 async def test_accept_writes_gold_labels_and_edit_log_then_moves_on(project: Path) -> None:
@@ -149,10 +149,10 @@ async def test_filter_by_text_and_clear(project: Path) -> None:
         await settle(app, pilot)
         screen = review(app)
         assert screen.utt is not None and screen.utt.key == "utt_003"
-        assert "1 / 4" in screen_text(app)
+        assert "1 todo of 4" in screen_text(app)
         await pilot.press("ctrl+f", "ctrl+r")
         await settle(app, pilot)
-        assert "4 / 4 · all" in screen_text(app)
+        assert "4 utterances of 4" in screen_text(app)
 
 
 async def test_two_reviewers_never_overwrite_each_other_silently(project: Path) -> None:
@@ -200,12 +200,13 @@ async def test_accept_recounts_the_title_and_marks_its_row_in_a_long_list(tmp_pa
     app = ReviewApp(build_project(tmp_path / "long.db", rows), "alice")
     async with app.run_test(size=(150, 40)) as pilot:
         await settle(app, pilot)
-        assert "80 / 80 · todo" in screen_text(app)
+        assert "80 todo of 80" in screen_text(app)
         await pilot.press("ctrl+down")  # the first row gets drawn without the cursor...
         await settle(app, pilot)
         await pilot.press("ctrl+up", "ctrl+s")  # ...and must be drawn again once saved
         await settle(app, pilot)
         shown = screen_text(app)
-        assert "79 / 80 · todo" in shown  # recounted after the save
+        assert "79 todo of 80" in shown  # recounted after the save
+        assert "accepted 1 of 80 · 1%" in shown  # the progress under the list
         assert "✓ long_000" in shown  # the row is redrawn beside the list's scrollbar
         assert review(app).utt is not None and review(app).utt.key == "long_001"

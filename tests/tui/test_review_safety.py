@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import UTTERANCES, build_project, row, screen_text, settle
 from rich.console import Console
+from tui_helpers import UTTERANCES, build_project, row, screen_text, settle
 
 from db.store import Hypothesis
 from workbench.tui.app import ReviewApp
@@ -71,7 +71,10 @@ def test_long_names_keep_the_end_that_tells_them_apart() -> None:
         Hypothesis(name, "asr", "侬好", None, None, "", None, None, None, None, None)
         for name in systems
     ]
-    lines = [line.plain for line in asr_lines(hyps, "侬好", ["alt+1", "alt+2"], 90, Console())]
+    heading, *lines = [
+        line.plain for line in asr_lines(hyps, "侬好", ["alt+1", "alt+2"], 90, Console())
+    ]
+    assert "CER vs draft" in heading
     assert "rescoring" in lines[0] and "greedy_search" in lines[1]
     assert lines[0].index("0.0%") == lines[1].index("0.0%")  # one name column for all
 

@@ -1,4 +1,5 @@
-"""Snapshots of the main, detail and stats screens at a fixed size with a frozen clock."""
+"""Snapshots of the main, detail, filter and stats screens at 80x24, 120x30 and 160x45, with a
+frozen clock."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build_project, settle
 from textual.pilot import Pilot
+from tui_helpers import build_project, settle
 
 import db.store
 from workbench.tui.app import ReviewApp
 
-SIZE = (140, 36)
+SIZES = [(80, 24), (120, 30), (160, 45)]
+SIZE = (120, 30)
 
 
 @pytest.fixture
@@ -26,8 +28,28 @@ async def _ready(pilot: Pilot[Any]) -> None:
     await settle(pilot.app, pilot)  # type: ignore[arg-type]
 
 
-def test_main_screen(frozen: Path, snap_compare: Any) -> None:
-    assert snap_compare(ReviewApp(frozen, "alice"), terminal_size=SIZE, run_before=_ready)
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_main_screen(frozen: Path, snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(ReviewApp(frozen, "alice"), terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_filter_dialog(frozen: Path, snap_compare: Any, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _ready(pilot)
+        await pilot.press("ctrl+f")
+        await _ready(pilot)
+
+    assert snap_compare(ReviewApp(frozen, "alice"), terminal_size=size, run_before=run_before)
+
+
+def test_narrow_list_focused(frozen: Path, snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _ready(pilot)
+        await pilot.press("ctrl+l")
+        await _ready(pilot)
+
+    assert snap_compare(ReviewApp(frozen, "alice"), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_detail_after_take_and_flag(frozen: Path, snap_compare: Any) -> None:

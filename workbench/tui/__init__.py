@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 def under_web_driver() -> bool:
@@ -10,11 +11,16 @@ def under_web_driver() -> bool:
     return "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
 
 
-def run_review(db_path: str, annotator: str | None = None) -> None:
-    """Open the review screen on a project file.
-
-    Without an annotator the login name is used in a terminal; in a browser a prompt asks.
-    """
+def run_review(db_path: str, annotator: str | None = None) -> int:
+    """Open the review screen on a project file and return the exit status: 0 after a normal
+    quit, non-zero when the project could not be opened (the reason goes to standard error) or
+    the app crashed (Textual prints why). Without an annotator the login name is used in a
+    terminal; in a browser a prompt asks."""
+    from db.safe_text import safe
     from workbench.tui.app import ReviewApp
 
-    ReviewApp(db_path, annotator).run()
+    app = ReviewApp(db_path, annotator)
+    app.run()
+    if app.failure is not None:
+        print(f"wuwb review: error: {safe(app.failure)}", file=sys.stderr)
+    return app.return_code or 0

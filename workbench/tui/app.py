@@ -14,6 +14,7 @@ from textual.widgets import Static
 from db.store import Store
 from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
+from workbench.tui.config import load_audio_settings
 from workbench.tui.keymap import load_keymap
 from workbench.tui.login import LoginPrompt
 from workbench.tui.review_screen import ReviewScreen
@@ -22,6 +23,8 @@ from workbench.tui.text import safe
 from workbench.tui.web_audio import WebPlayer
 from workbench.tui.web_driver import adjust_web_driver
 from workbench.tui.web_keys import WebReviewScreen, web_keymap
+
+EXIT_CANNOT_OPEN = 2  # as the CLI's other commands exit on a file they cannot use
 
 
 class StoreOpened(Message):
@@ -41,6 +44,8 @@ class ReviewApp(App[None]):
     CSS_PATH = "review.tcss"
     TITLE = "wu-workbench review"
     COMMANDS = App.COMMANDS | {ReviewCommands}
+    # Sets -narrow or -wide on the screen (review.tcss); Textual's annotation has no ClassVar.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
     def __init__(
         self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None
@@ -54,12 +59,15 @@ class ReviewApp(App[None]):
         self.bulk: Store | None = None  # counts and statistics, so they never block a page
         self.player: Player | WebPlayer  # chosen at mount, when the driver is known
         self.review_keymap: dict[str, str] = {}
+        self.failure: str | None = None  # why the review could not start (the exit says it)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"opening {safe(str(self.db_path))}…", style="dim"), id="opening")
 
     def on_mount(self) -> None:
         keymap, problems = load_keymap(self.config)
+        audio, audio_problems = load_audio_settings(self.config)
+        problems += audio_problems
         if self.is_web:  # under `wuwb serve`: the browser plays the audio and has its own keys
             adjust_web_driver(self)
             self.player = WebPlayer(self)
@@ -67,10 +75,11 @@ class ReviewApp(App[None]):
             problems += web_problems
         else:
             self.player = Player()
+            self.player.rewind_s, self.player.autoplay = audio.rewind_s, audio.autoplay
         self.review_keymap = keymap
         self.set_keymap(keymap)
-        for problem in problems:
-            self.notify(Text(problem), title="Keymap", severity="warning")
+        for problem in problems:  # reported, never fatal: the review starts with defaults
+            self.notify(safe(problem), title="Config", severity="warning", markup=False)
         if self.annotator is None and self.is_web:  # never the server's user, unasked
             self.push_screen(LoginPrompt(self.db_path.name), self._logged_in)
             return
@@ -99,9 +108,9 @@ class ReviewApp(App[None]):
         )
 
     def on_open_failed(self, message: OpenFailed) -> None:
-        self.query_one("#opening", Static).update(
-            Text(f"cannot open {safe(str(self.db_path))}: {message.error}", style="bold red")
-        )
+        # Nothing to review: leave at once with the reason and a failing exit status.
+        self.failure = f"cannot open {self.db_path}: {message.error}"
+        self.exit(return_code=EXIT_CANNOT_OPEN)
 
     def on_unmount(self) -> None:
         self.player.close()

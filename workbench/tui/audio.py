@@ -2,8 +2,9 @@
 
 The player runs every PortAudio call on its own command thread, so the UI thread never waits
 on the audio device. Samples reach the device from a callback stream reading a buffer already
-resampled (soxr) to the device's rate. Speed is changed by resampling, so pitch moves with it:
-a transcriber's speed control, not a time-stretcher.
+time-stretched to the chosen speed (stretch.py: the pitch stays, Wu is tonal) and resampled
+(soxr) to the device's rate. Playback resumed after a pause starts `rewind_s` earlier, and
+with `autoplay` each clip plays as soon as it is loaded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 import numpy as np
 import soundfile
 import soxr
+
+from workbench.tui.stretch import Stretch, stretch_note, stretcher
 
 SPEEDS: tuple[float, ...] = (0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0)
 
@@ -53,17 +56,24 @@ def envelope(samples: np.ndarray, columns: int) -> np.ndarray:
 class Player:
     """One clip at a time, played, paused, sought and sped up from any thread without blocking.
 
-    `error` holds why playback is off (no PortAudio library, no output device) or None.
+    `error` holds why playback is off (no PortAudio library, no output device) or None;
+    `stretch_note` says which time-stretch changes the speed (Rubber Band, or the built-in
+    WSOLA when pedalboard is not installed).
     `on_change` is called from the audio threads whenever playing starts or stops, and after
     a clip is loaded, a seek or a change of speed.
     """
 
-    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(self, on_change: Callable[[], object] | None = None) -> None:
         self.error: str | None = None
         self.device_name = ""
         self.device_rate = 0
         self.speed = 1.0
+        self.rewind_s = 1.0  # heard again when playback resumes after a pause
+        self.autoplay = False  # play each clip as soon as it is loaded
         self.on_change = on_change
+        self.stretch_note = stretch_note()
+        self._stretch: Stretch | None = None  # chosen on the audio thread when first needed
+        self._paused_at: int | None = None  # where a pause left the buffer, to resume from
         self._clip: Clip | None = None
         self._buffer = np.zeros(0, dtype=np.float32)
         self._pos = 0  # next frame of _buffer to play
@@ -102,13 +112,13 @@ class Player:
         self._commands.put(self._toggle)
 
     def replay(self) -> None:
-        self._commands.put(lambda: (self._seek_to(0.0), self._start()))
+        self._commands.put(self._replay)
 
     def seek(self, seconds: float) -> None:
-        self._commands.put(lambda: (self._seek_to(self.position + seconds), self._notify()))
+        self._commands.put(lambda: self._seek_by(seconds))
 
     def step_speed(self, steps: int) -> None:
-        self._commands.put(lambda: (self._set_speed(steps), self._notify()))
+        self._commands.put(lambda: self._step_speed(steps))
 
     def close(self) -> None:
         self._commands.put(self._stop)
@@ -154,8 +164,11 @@ class Player:
     def _load(self, clip: Clip | None) -> None:
         self._stop()
         self._clip = clip
+        self._paused_at = None
         self._resample(0.0)
         self._notify()
+        if self.autoplay:
+            self._start()
 
     def _resample(self, fraction: float) -> None:
         """Refill the buffer for the current speed and put the play position at `fraction`."""
@@ -163,12 +176,16 @@ class Player:
         if clip is None or not len(clip.samples):
             buffer = np.zeros(0, dtype=np.float32)
         else:
+            samples = clip.samples
+            if self.speed != 1.0:
+                if self._stretch is None:
+                    self._stretch, self.stretch_note = stretcher()
+                samples = self._stretch(samples, clip.rate, self.speed)
             rate_out = self.device_rate or clip.rate
-            source_rate = clip.rate * self.speed
             buffer = (
-                clip.samples
-                if abs(source_rate - rate_out) < 1e-6
-                else soxr.resample(clip.samples, source_rate, rate_out).astype(np.float32)
+                samples
+                if clip.rate == rate_out
+                else soxr.resample(samples, clip.rate, rate_out).astype(np.float32)
             )
         with self._lock:
             self._buffer = buffer
@@ -177,9 +194,13 @@ class Player:
     def _toggle(self) -> None:
         if self._playing:
             self._stop()
+            self._paused_at = self._pos
         else:
             if self._pos >= len(self._buffer):
                 self._seek_to(0.0)
+            elif self._paused_at is not None and self._paused_at == self._pos:
+                self._seek_to(self.position - self.rewind_s)  # not after a seek: that is exact
+            self._paused_at = None
             self._start()
 
     def _start(self) -> None:
@@ -211,6 +232,18 @@ class Player:
         fraction = min(max(seconds / duration, 0.0), 1.0) if duration else 0.0
         with self._lock:
             self._pos = int(fraction * len(self._buffer))
+
+    def _replay(self) -> None:
+        self._seek_to(0.0)
+        self._start()
+
+    def _seek_by(self, seconds: float) -> None:
+        self._seek_to(self.position + seconds)
+        self._notify()
+
+    def _step_speed(self, steps: int) -> None:
+        self._set_speed(steps)
+        self._notify()
 
     def _set_speed(self, steps: int) -> None:
         index = SPEEDS.index(self.speed) + steps

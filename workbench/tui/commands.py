@@ -8,6 +8,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Provider
 
 from workbench.tui.keymap import ACTIONS
+from workbench.tui.text import safe
 
 
 class ReviewCommands(Provider):
@@ -20,7 +21,7 @@ class ReviewCommands(Provider):
         if not isinstance(screen, ReviewScreen):
             return []
         return [
-            (description, action, f"{screen.keymap.get(binding_id, keys)}  ·  {binding_id}")
+            (description, action, safe(f"{screen.keymap.get(binding_id, keys)}  ·  {binding_id}"))
             for binding_id, keys, action, description, _show in ACTIONS
         ]
 

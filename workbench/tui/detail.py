@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
@@ -37,6 +38,11 @@ def header_text(utt: Utterance) -> Text:
     return Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
 
 
+def _rows(text: Text, width: int) -> int:
+    """How many rows `text` takes at `width` cells (at least one)."""
+    return sum(max(1, -(-cell_len(line) // width)) for line in text.plain.split("\n"))
+
+
 def labels_text(utt: Utterance, values: dict[str, str | None], keys: dict[str, str]) -> Text:
     """The chosen labels, each with its cycle key and what the systems said."""
     text = Text()
@@ -56,9 +62,9 @@ def labels_text(utt: Utterance, values: dict[str, str | None], keys: dict[str, s
 class HypothesisLines(Widget):
     """Every system's answer, one row each (see `asr_lines`).
 
-    Rendered once per change and drawn line by line. Its height only grows (at one width):
-    the editor below stays where the reviewer's eyes are, and moving to the next utterance
-    repaints this widget instead of laying out the whole screen again.
+    Rendered once per change and drawn line by line. Its height is the current utterance's
+    (a short one after a long one leaves no gap); the screen is laid out again only when the
+    number of lines changes.
     """
 
     DEFAULT_CSS = """
@@ -67,16 +73,20 @@ class HypothesisLines(Widget):
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.shown: tuple[tuple[Hypothesis, ...], str, tuple[str, ...]] | None = None
+        self.shown: tuple[tuple[Hypothesis, ...], str, tuple[str, ...], str] | None = None
         self._lines: list[Strip] = []
         self._rendered: tuple[object, int] | None = None  # what `_lines` show, at which width
-        self._tallest = (0, 0)  # (width, lines): the most lines shown at that width
 
     def show(
-        self, hyps: Sequence[Hypothesis] | None, ref: str = "", keys: Sequence[str] = ()
+        self,
+        hyps: Sequence[Hypothesis] | None,
+        ref: str = "",
+        keys: Sequence[str] = (),
+        against: str = "draft",
     ) -> None:
-        """Show these answers with their diffs against `ref`; None shows nothing."""
-        shown = None if hyps is None else (tuple(hyps), ref, tuple(keys))
+        """Show these answers with their diffs against `ref` (the `against` text: draft or
+        gold); None shows nothing."""
+        shown = None if hyps is None else (tuple(hyps), ref, tuple(keys), against)
         if shown == self.shown:
             return
         self.shown = shown
@@ -84,15 +94,18 @@ class HypothesisLines(Widget):
         if not width:  # not laid out yet: the layout renders it at its width
             self.refresh(layout=True)
             return
-        before = self._tallest
-        self.refresh(layout=self._height(width) != before[1] or before[0] != width)
+        before = len(self._lines)
+        self.refresh(layout=len(self._strips(width)) != before)
 
     def _strips(self, width: int) -> list[Strip]:
         if self._rendered != (self.shown, width):
             self._rendered = (self.shown, width)
             base = self.rich_style
             console = self.app.console
-            lines = asr_lines(*self.shown, max(width, 1), console) if self.shown else []
+            lines = []
+            if self.shown:
+                hyps, ref, keys, against = self.shown
+                lines = asr_lines(hyps, ref, keys, max(width, 1), console, against)
             self._lines = [
                 Strip(Segment.apply_style(line.render(console), base)).adjust_cell_length(
                     width, base
@@ -101,18 +114,25 @@ class HypothesisLines(Widget):
             ]
         return self._lines
 
-    def _height(self, width: int) -> int:
-        tallest_width, tallest = self._tallest
-        lines = len(self._strips(width))
-        self._tallest = (width, max(lines, tallest if tallest_width == width else 0))
-        return self._tallest[1]
-
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return self._height(width)
+        return len(self._strips(width))
 
     def render_line(self, y: int) -> Strip:
         lines = self._strips(self.size.width)
         return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.rich_style)
+
+
+class SafeInput(Input):
+    """An Input whose value stays exactly as stored or typed while it is drawn through
+    `safe()`: an escape in a translation shows as ␛ instead of reaching the terminal.
+    `safe()` maps each character to one, so cursor and selection indexes still line up."""
+
+    @property
+    def _value(self) -> Text:
+        return Text(safe(self.value), no_wrap=True, overflow="ignore", end="")
+
+    def _position_to_cell(self, position: int) -> int:
+        return cell_len(safe(self.value[:position]))
 
 
 class Editor(TextArea):
@@ -122,8 +142,9 @@ class Editor(TextArea):
         self.cursor_blink = False  # steady: easier to find while listening; snapshots hold
 
 
-class Detail(Vertical):
-    """Everything about one utterance; filled by the review screen, never reads the store."""
+class Detail(VerticalScroll, can_focus=False):
+    """Everything about one utterance; filled by the review screen, never reads the store.
+    It scrolls when the terminal is too short for it (focus scrolls a part into view)."""
 
     class Ready(Message):
         """The parts exist (a screen's own mount can come before its grandchildren's)."""
@@ -145,7 +166,7 @@ class Detail(Vertical):
             tab_behavior="focus",
             show_line_numbers=False,
         )
-        yield Input(id="translation", placeholder="普通话 translation")
+        yield SafeInput(id="translation", placeholder="普通话 translation")
         yield Static(id="ast")
         yield Static(id="labels")
         yield Static(id="note")
@@ -156,9 +177,13 @@ class Detail(Vertical):
     def _set(self, name: str, text: Text) -> None:
         """Show `text` in the one-line part `name` unless it shows it already: every part
         redrawn widens the area the next frame paints."""
-        if self._texts.get(name) != text:
+        before = self._texts.get(name)
+        if before != text:
             self._texts[name] = text
-            self.query_one(f"#{name}", Static).update(text, layout=False)
+            # Laid out again only when its height may change (a part that wraps).
+            width = max(self.scrollable_content_region.width - 2, 1)
+            layout = before is None or _rows(before, width) != _rows(text, width)
+            self.query_one(f"#{name}", Static).update(text, layout=layout)
 
     def show_header(self, utt: Utterance) -> None:
         self.shown_id = utt.id
@@ -171,10 +196,11 @@ class Detail(Vertical):
         for name in ("ast", "labels", "note"):
             self._set(name, Text())
 
-    def show_hypotheses(self, utt: Utterance, ref: str, take_keys: list[str]) -> None:
+    def show_hypotheses(self, utt: Utterance, ref: str, take_keys: Sequence[str]) -> None:
         self.shown_ref = ref
         asr = [h for h in utt.hypotheses if h.task == "asr"]
-        self.query_one(HypothesisLines).show(asr, ref, take_keys)
+        gold = utt.status == "accepted" and utt.gold is not None and ref == safe(utt.gold)
+        self.query_one(HypothesisLines).show(asr, ref, take_keys, "gold" if gold else "draft")
 
     def show_translations(self, utt: Utterance, take_key: str) -> None:
         said = answers(utt.hypotheses, "ast")
@@ -185,6 +211,8 @@ class Detail(Vertical):
         self, utt: Utterance, values: dict[str, str | None], keys: dict[str, str]
     ) -> None:
         self._set("labels", labels_text(utt, values, keys))
+        if self.has_focus_within:  # a label just cycled stays in view on a short screen
+            self.query_one("#labels").scroll_visible(animate=False)
 
     def show_note(self, utt: Utterance) -> None:
         note = Text()

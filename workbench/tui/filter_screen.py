@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from db.store import GROUP_FIELDS, SORT_FIELDS, STATUSES, Filter, Sort
+from workbench.tui.text import safe
 
 
 @dataclass(frozen=True)
@@ -54,18 +56,22 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
         self.choices = choices
 
     def compose(self) -> ComposeResult:
-        f, s, systems = self.filt, self.sort, [(name, name) for name in self.choices.systems]
+        f, s = self.filt, self.sort
+        systems = [(Text(safe(name)), name) for name in self.choices.systems]
         with Vertical(classes="dialog wide"):
             yield Label("Filter & sort — enter or ctrl+s applies, escape cancels")
-            with Grid(id="filter-grid"):
+            with VerticalScroll(id="filter-fields", can_focus=False), Grid(id="filter-grid"):
                 yield Label("text")
-                yield Input(f.text or "", placeholder="in drafts and hypotheses", id="text")
+                yield Input(
+                    f.text or "", placeholder="in drafts and hypotheses", id="text", compact=True
+                )
                 yield Label("status")
                 yield Select(
                     [(st, st) for st in STATUSES],
                     value=f.status or Select.NULL,
                     prompt="any",
                     id="status",
+                    compact=True,
                 )
                 yield Label("group by")
                 yield Select(
@@ -73,6 +79,7 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
                     value=f.group_field or Select.NULL,
                     prompt="—",
                     id="group_field",
+                    compact=True,
                 )
                 yield Label("group")
                 yield Select(
@@ -80,27 +87,48 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
                     prompt="any",
                     id="group_value",
                     value=f.group_value if f.group_value is not None else Select.NULL,
+                    compact=True,
                 )
                 yield Label("has system")
                 yield Select(
-                    systems, value=f.has_system or Select.NULL, prompt="—", id="has_system"
+                    systems,
+                    value=f.has_system or Select.NULL,
+                    prompt="—",
+                    id="has_system",
+                    compact=True,
                 )
                 yield Label("missing system")
                 yield Select(
-                    systems, value=f.missing_system or Select.NULL, prompt="—", id="missing_system"
+                    systems,
+                    value=f.missing_system or Select.NULL,
+                    prompt="—",
+                    id="missing_system",
+                    compact=True,
                 )
                 yield Label("CER of")
                 yield Select(
-                    systems, value=f.cer_system or Select.NULL, prompt="—", id="cer_system"
+                    systems,
+                    value=f.cer_system or Select.NULL,
+                    prompt="—",
+                    id="cer_system",
+                    compact=True,
                 )
                 yield Label("CER % from / to")
                 with Horizontal(classes="range"):
-                    yield Input(_shown(f.cer_min, 100), placeholder="min %", id="cer_min")
-                    yield Input(_shown(f.cer_max, 100), placeholder="max %", id="cer_max")
+                    yield Input(
+                        _shown(f.cer_min, 100), placeholder="min %", id="cer_min", compact=True
+                    )
+                    yield Input(
+                        _shown(f.cer_max, 100), placeholder="max %", id="cer_max", compact=True
+                    )
                 yield Label("disagreement 0–1")
                 with Horizontal(classes="range"):
-                    yield Input(_shown(f.disagreement_min), placeholder="min", id="dis_min")
-                    yield Input(_shown(f.disagreement_max), placeholder="max", id="dis_max")
+                    yield Input(
+                        _shown(f.disagreement_min), placeholder="min", id="dis_min", compact=True
+                    )
+                    yield Input(
+                        _shown(f.disagreement_max), placeholder="max", id="dis_max", compact=True
+                    )
                 yield Label("sort by")
                 with Horizontal(classes="range"):
                     yield Select(
@@ -108,21 +136,30 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
                         value=s.field,
                         allow_blank=False,
                         id="sort_field",
+                        compact=True,
                     )
-                    yield Checkbox("descending", s.descending, id="descending")
+                    yield Checkbox("descending", s.descending, id="descending", compact=True)
                 yield Label("sort CER of")
-                yield Select(systems, value=s.system or Select.NULL, prompt="—", id="sort_system")
+                yield Select(
+                    systems,
+                    value=s.system or Select.NULL,
+                    prompt="—",
+                    id="sort_system",
+                    compact=True,
+                )
             with Horizontal(classes="buttons"):
-                yield Button("Apply", id="apply", variant="primary")
-                yield Button("Clear", id="clear")
-                yield Button("Cancel", id="cancel")
+                yield Button("Apply", id="apply", variant="primary", compact=True)
+                yield Button("Clear", id="clear", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
+        for field in self.query(Input):
+            field.cursor_blink = False  # steady, as in the editor: easy to find; snapshots hold
         self.query_one("#text", Input).focus()
 
-    def _group_options(self, group_field: str | None) -> list[tuple[str, str]]:
+    def _group_options(self, group_field: str | None) -> list[tuple[Text, str]]:
         groups = self.choices.groups.get(group_field or "", [])
-        return [(f"{value or '(none)'}  {count:,}", value) for value, count in groups]
+        return [(Text(f"{safe(value or '(none)')}  {count:,}"), value) for value, count in groups]
 
     @on(Select.Changed, "#group_field")
     def _group_field_changed(self, event: Select.Changed) -> None:

@@ -11,7 +11,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from workbench.tui.keymap import ACTIONS, config_path
+from workbench.tui.config import config_path
+from workbench.tui.keymap import ACTIONS
+from workbench.tui.text import safe
 
 
 class KeysHelp(ModalScreen[None]):
@@ -25,7 +27,8 @@ class KeysHelp(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(Text(f"Keys (remap them in {config_path()} under [keys])"))
+            where = safe(str(config_path()))  # the path may come from $WUWB_CONFIG
+            yield Label(Text(f"Keys (remap them in {where} under [keys])"))
             yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -33,11 +36,10 @@ class KeysHelp(ModalScreen[None]):
         table.add_columns("keys", "action", "binding id")
         for binding_id, keys, _action, description, _show in ACTIONS:
             shown = self.keymap.get(binding_id, keys)
-            table.add_row(
-                ", ".join(self.app.get_key_display(Binding(k, "")) for k in shown.split(",")),
-                description,
-                binding_id,
+            keys_shown = ", ".join(
+                self.app.get_key_display(Binding(k, "")) for k in shown.split(",")
             )
+            table.add_row(Text(safe(keys_shown)), description, binding_id)
         table.focus()
 
     async def action_dismiss(self, result: None = None) -> None:

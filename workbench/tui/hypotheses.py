@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -28,13 +29,24 @@ def _unscored(part: str) -> bool:
     return all(unicodedata.category(c)[0] in "PZ" for c in part)
 
 
-def diff_text(ref: str, hyp: str) -> Text:
-    """`hyp` with what differs from `ref` marked: [old→new], [+added], [-dropped]."""
-    text = Text(no_wrap=False)
+# What may not be split across lines: a word of a spaced script (letters and digits, with
+# the spaces after it) or one character; CJK breaks between any two characters.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+_UNIT = re.compile(rf"[^\W_{_CJK}]+\s*|\s+|.")
+_WORDY = re.compile(rf"[^\W_{_CJK}]")
+
+
+def diff_pieces(ref: str, hyp: str) -> list[Text]:
+    """`hyp` with what differs from `ref` marked ([old→new], [+added], [-dropped]), as the
+    pieces a line may break between: each marked difference stays whole, and so does a word
+    a difference falls inside of (word[10→XY]x)."""
+    pieces: list[tuple[str, Text]] = []  # (the characters it stands for, how it is shown)
     for op, ref_part, hyp_part in metrics.char_diff(safe(ref), safe(hyp)):
         if op == "equal":
-            text.append(hyp_part)
-        elif _unscored(ref_part + hyp_part):
+            pieces += [(unit, Text(unit)) for unit in _UNIT.findall(hyp_part)]
+            continue
+        text = Text()
+        if _unscored(ref_part + hyp_part):
             text.append(ref_part if op == "delete" else hyp_part, MARK)
         elif op == "insert":
             text.append("[+", MARK).append(hyp_part, INSERT).append("]", MARK)
@@ -43,7 +55,35 @@ def diff_text(ref: str, hyp: str) -> Text:
         else:
             text.append("[", MARK).append(ref_part, REPLACE_OLD).append("→", MARK)
             text.append(hyp_part, REPLACE_NEW).append("]", MARK)
-    return text
+        pieces.append((hyp_part or ref_part, text))
+    joined: list[tuple[str, Text]] = []
+    for chars, text in pieces:
+        if joined and _WORDY.match(joined[-1][0][-1:]) and _WORDY.match(chars[:1]):
+            before, shown = joined[-1]
+            joined[-1] = (before + chars, Text.assemble(shown, text))
+        else:
+            joined.append((chars, text))
+    return [text for _chars, text in joined]
+
+
+def wrap_pieces(pieces: list[Text], width: int, console: Console) -> list[Text]:
+    """Lines of at most `width` cells, broken only between pieces; a piece wider than a
+    line is folded, and spaces at a line's end are dropped."""
+    lines: list[Text] = []
+    line = Text()
+    for piece in pieces:
+        if line.cell_len and line.cell_len + cell_len(piece.plain.rstrip()) > width:
+            lines.append(line)
+            line = Text()
+        if piece.cell_len > width and not line.cell_len:
+            *full, line = piece.wrap(console, width, overflow="fold")
+            lines += full
+            continue
+        line.append_text(piece)
+    lines.append(line)
+    for text in lines:
+        text.rstrip()
+    return lines
 
 
 def cer_label(ref: str | None, hyp: str | None) -> str:
@@ -54,32 +94,48 @@ def cer_label(ref: str | None, hyp: str | None) -> str:
 
 
 def asr_lines(
-    hyps: Sequence[Hypothesis], ref: str, take_keys: Sequence[str], width: int, console: Console
+    hyps: Sequence[Hypothesis],
+    ref: str,
+    take_keys: Sequence[str],
+    width: int,
+    console: Console,
+    against: str = "draft",
 ) -> list[Text]:
-    """One row per system: take-key, name, CER against `ref`, and the diff against it.
+    """A heading saying what the scores are against, then one row per system: take-key,
+    name, CER against `ref` (the `against` text: draft or gold), and the diff against it.
 
     The name column is as wide as the longest name (up to NAME_CELLS, a longer one loses its
-    middle) and a long transcript wraps under itself, as CJK has no spaces to wrap at.
+    middle) and a long transcript wraps under itself between words (CJK: characters), never
+    inside a marked difference.
     """
     if not hyps:
         return [Text("no system has transcribed this utterance yet", style="dim italic")]
     keys = [take_keys[n] if n < len(take_keys) else "" for n in range(len(hyps))]
     names = [safe(h.system) for h in hyps]
     key_cells = max(cell_len(k) for k in keys)
-    name_cells = min(max(cell_len(n) for n in names), NAME_CELLS, max(width // 3, 8))
+    name_cells = min(max(max(cell_len(n) for n in names), 6), NAME_CELLS, max(width // 3, 8))
     indent = key_cells + 1 + name_cells + 1 + CER_CELLS + 1
-    lines: list[Text] = []
+    heading = Text(no_wrap=True, overflow="crop", style="dim")
+    heading.append(" " * (key_cells + 1) + "system".ljust(name_cells) + " ")
+    heading.append("CER".rjust(CER_CELLS) + " ")
+    heading.append(f"vs {against}")
+    legend = f"   diff: [{against}→system] [+added] [-dropped]"
+    if heading.cell_len + cell_len(legend) <= width:
+        heading.append(legend)
+    lines: list[Text] = [heading]
     for key, name, hyp in zip(keys, names, hyps, strict=True):
         line = Text(no_wrap=True, overflow="crop")
         line.append(key.ljust(key_cells) + " ", style="bold cyan")
         line.append(fit_middle(name, name_cells) + " ", style="magenta")
+        wrap_at = max(width - indent, 8)
         if hyp.text is None:
             line.append(" " * (CER_CELLS + 1))
-            answer = Text("failed: " + safe(hyp.error or "no answer"), style="italic red")
+            failed = Text("failed: " + safe(hyp.error or "no answer"), style="italic red")
+            parts = list(failed.wrap(console, wrap_at, overflow="fold"))
         else:
             line.append(cer_label(ref, hyp.text).rjust(CER_CELLS) + " ", style="bold")
-            answer = diff_text(ref, hyp.text)
-        for n, part in enumerate(answer.wrap(console, max(width - indent, 8), overflow="fold")):
+            parts = wrap_pieces(diff_pieces(ref, hyp.text), wrap_at, console)
+        for n, part in enumerate(parts):
             if n:
                 line = Text(" " * indent, no_wrap=True, overflow="crop")
             line.append_text(part)

@@ -7,16 +7,17 @@ The keymap file maps binding ids to keys, e.g.
     "audio.toggle" = "escape,ctrl+space"
 
 It is read from `$WUWB_CONFIG` if set, else `$XDG_CONFIG_HOME/wuwb/config.toml`
-(`~/.config/wuwb/config.toml`). Unknown ids are reported, not silently ignored.
+(`~/.config/wuwb/config.toml`). Unknown ids and keys bound twice are reported, never silently
+dropped, and a file that cannot be read leaves the default keys.
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+
+from workbench.tui.config import config_path, read_config, shown_path
 
 # (id, default keys, action, description, shown in the footer). Priority bindings, so they
 # win over the editor's own keys: the editor keeps focus all day and every key works from it.
@@ -49,36 +50,59 @@ ACTIONS: tuple[tuple[str, str, str, str, bool], ...] = (
 )
 
 
-def bindings() -> list[Binding]:
+def bindings() -> list[BindingType]:
     return [
         Binding(keys, action, description, show=show, id=binding_id, priority=True)
         for binding_id, keys, action, description, show in ACTIONS
     ]
 
 
-def config_path() -> Path:
-    if env := os.environ.get("WUWB_CONFIG"):
-        return Path(env)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "wuwb" / "config.toml"
+# Keys the app itself holds (quit, the command palette): no review action may take them.
+RESERVED = {"ctrl+q": "quit", "ctrl+c": "quit", "ctrl+p": "the command palette"}
+
+
+def _keys(keys: str) -> list[str]:
+    return [key.strip() for key in keys.split(",") if key.strip()]
+
+
+def _clashes(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(key, id, other) for every key bound to two actions, or to one the app holds."""
+    owner: dict[str, str] = dict(RESERVED)
+    found = []
+    for binding_id, default, *_ in ACTIONS:
+        for key in dict.fromkeys(_keys(keymap.get(binding_id, default))):
+            if key in owner:
+                found.append((key, binding_id, owner[key]))
+            else:
+                owner[key] = binding_id
+    return found
 
 
 def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
-    """The keymap from the config file and the problems found in it (unknown ids, bad TOML)."""
-    path = path or config_path()
-    if not path.is_file():
-        return {}, []
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        return {}, [f"{path}: {error}"]
+    """The keymap from the config file and the problems found in it (unreadable file, bad
+    TOML, unknown ids, a key bound twice). Nothing found wrong is silently dropped: each
+    problem is reported and the entries at fault give way to the default keys."""
+    config, problems = read_config(path)
+    if problems or not config:
+        return {}, problems
+    shown = shown_path(path or config_path())
     keys = config.get("keys", {})
     if not isinstance(keys, dict):
-        return {}, [f"{path}: [keys] must be a table"]
+        return {}, [f"{shown}: [keys] must be a table; using the default keys"]
     known = {binding_id for binding_id, *_ in ACTIONS}
-    keymap = {k: v for k, v in keys.items() if k in known and isinstance(v, str)}
-    problems = [f"{path}: unknown binding id {k!r}" for k in keys if k not in known]
+    keymap = {k: v for k, v in keys.items() if k in known and isinstance(v, str) and _keys(v)}
+    problems = [f"{shown}: unknown binding id {k!r}" for k in keys if k not in known]
     problems += [
-        f"{path}: keys for {k!r} must be a string" for k in keys if k in known and k not in keymap
+        f"{shown}: keys for {k!r} must be a non-empty string"
+        for k in keys
+        if k in known and k not in keymap
     ]
+    # A key bound twice would silently lose one action: both entries at fault give way to
+    # the defaults (which never clash), until no key is bound twice.
+    while clashes := _clashes(keymap):
+        for key, binding_id, other in clashes:
+            problems.append(f"{shown}: {key!r} is bound to both {other!r} and {binding_id!r}")
+            for culprit in (binding_id, other):
+                if keymap.pop(culprit, None) is not None:
+                    problems.append(f"{shown}: {culprit!r} keeps its default keys")
     return keymap, problems

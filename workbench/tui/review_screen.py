@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,13 +190,13 @@ class ReviewScreen(Screen[None]):
 
     def say(self, message: str) -> None:
         """The status line: what just happened (data in it shown literally)."""
-        status = Text(message, no_wrap=True, overflow="ellipsis")
+        status = Text(safe(message), no_wrap=True, overflow="ellipsis")
         self.query_one("#status", Static).update(status, layout=False)
 
     def _title(self) -> None:
         matches = "…" if self.matches is None else f"{self.matches:,}"
         total = "…" if self.project_total is None else f"{self.project_total:,}"
-        parts = [f"{matches} / {total}", self.filt.status or "all"]
+        parts = [f"{matches} {self.filt.status or 'utterances'} of {total}"]  # "5 todo of 20"
         if self.filt.group_value is not None:
             parts.append(safe(self.filt.group_value))
         if self.filt.text:
@@ -206,7 +207,7 @@ class ReviewScreen(Screen[None]):
         )
         self.list.border_title = Text(" · ".join(parts))
 
-    def _take_keys(self) -> list[str]:
+    def _take_keys(self) -> Sequence[str]:  # (`list` is a property here)
         keys = []
         for n in range(1, 10):
             shown = self.keymap.get(f"take.{n}", f"alt+{n}").split(",")[0]
@@ -317,7 +318,7 @@ class ReviewScreen(Screen[None]):
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.say(f"error: {error}")
-            self.notify(Text(str(error)), title="Something failed", severity="error")
+            self.notify(safe(str(error)), title="Something failed", severity="error", markup=False)
 
     # -- messages from workers ----------------------------------------------------------------
     def on_choices_loaded(self, message: ChoicesLoaded) -> None:
@@ -641,6 +642,7 @@ class ReviewScreen(Screen[None]):
 
     def action_speed(self, steps: int) -> None:
         self.player.step_speed(steps)
+        self.say(self.player.stretch_note)
 
     def action_filter(self) -> None:
         def chosen(result: tuple[Filter, Sort] | None) -> None:

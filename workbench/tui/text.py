@@ -12,6 +12,8 @@ from rich.text import Text
 
 from db.safe_text import safe
 
+__all__ = ["fit", "fit_middle", "literal", "safe"]
+
 
 def fit(text: str, width: int) -> str:
     """`text` cut or padded to exactly `width` cells, with an ellipsis where it was cut."""

@@ -65,6 +65,12 @@ def row_parts(row: ListRow, width: int, key_cells: int, selected: bool = False) 
     ]
 
 
+def header_text(width: int, key_cells: int) -> str:
+    """The column headings over `row_parts`, cell for cell."""
+    text = "   " + fit("key", key_cells) + "    secs " + fit("group", GROUP_CELLS)
+    return fit(text + " conf dis draft", width)
+
+
 @dataclass(frozen=True)
 class Query:
     """What the list shows: a filter, an order, and a generation so stale answers drop."""
@@ -75,7 +81,9 @@ class Query:
 
 
 class UtteranceList(ScrollView, can_focus=True):
-    """Every utterance the filter matches, one line each, with a cursor row."""
+    """Every utterance the filter matches, one line each, with a cursor row, under a line
+    of column headings that stays put (row `index` is drawn on virtual line `index + 1`).
+    The bottom border shows the progress: accepted of all in the filter, any status."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Up", show=False),
@@ -89,11 +97,13 @@ class UtteranceList(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "utterance-list--cursor",
         "utterance-list--placeholder",
+        "utterance-list--header",
     }
     DEFAULT_CSS = """
     UtteranceList {
         .utterance-list--cursor { background: $accent 40%; text-style: bold; }
         .utterance-list--placeholder { color: $text-muted; }
+        .utterance-list--header { color: $text-muted; text-style: bold; }
     }
     """
 
@@ -128,10 +138,13 @@ class UtteranceList(ScrollView, can_focus=True):
             self.rows = rows
 
     class _Count(Message):
-        def __init__(self, generation: int, total: int, recount: bool) -> None:
+        def __init__(
+            self, generation: int, total: int, progress: tuple[int, int], recount: bool
+        ) -> None:
             super().__init__()
             self.generation = generation
             self.total = total
+            self.progress = progress  # (accepted, all) under the filter, whatever the status
             self.recount = recount
 
     def __init__(self, store: Store, counter: Store, **kwargs: str) -> None:
@@ -206,16 +219,17 @@ class UtteranceList(ScrollView, can_focus=True):
         previous, self.cursor = self.cursor, index
         if index != previous:
             # Only the two rows whose cursor mark changed are drawn again, unless it scrolls.
-            self.refresh_line(previous)
-            self.refresh_line(index)
-            self.scroll_to_region(Region(0, index, 1, 1), animate=False, immediate=True, force=True)
+            self.refresh_line(previous + 1)
+            self.refresh_line(index + 1)
+            # The row and the line above it: the heading covers the top line.
+            self.scroll_to_region(Region(0, index, 1, 2), animate=False, immediate=True, force=True)
         return self._announce(announce)
 
     def action_cursor(self, delta: int) -> None:
         self.move_to(self.cursor + delta)
 
     def action_cursor_page(self, delta: int) -> None:
-        self.move_to(self.cursor + delta * max(self.scrollable_content_region.height - 1, 1))
+        self.move_to(self.cursor + delta * max(self.scrollable_content_region.height - 2, 1))
 
     def action_cursor_to(self, index: int) -> None:
         self.move_to(self.row_count - 1 if index < 0 else index)
@@ -241,7 +255,7 @@ class UtteranceList(ScrollView, can_focus=True):
 
     # -- drawing ------------------------------------------------------------------------------
     def _resize(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + 1)
 
     def on_resize(self) -> None:
         self._strips.clear()
@@ -252,11 +266,14 @@ class UtteranceList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         for selected in (False, True):
             self._strips.discard((index, width, selected))
-        self.refresh_line(index)
+        self.refresh_line(index + 1)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        index = self.scroll_offset.y + y
+        if y == 0:
+            style = self.rich_style + self.get_component_rich_style("utterance-list--header")
+            return Strip([Segment(header_text(width, self._key_cells), style)], width)
+        index = self.scroll_offset.y + y - 1
         if index >= self.row_count:
             return Strip.blank(width, self.rich_style)
         selected = index == self.cursor
@@ -305,8 +322,14 @@ class UtteranceList(ScrollView, can_focus=True):
 
     @work(thread=True, group="count", exclusive=True, exit_on_error=False)
     def _count(self, query: Query, recount: bool = False) -> None:
-        total = self.counter.count(query.filt)
-        self.post_message(self._Count(query.generation, total, recount))
+        counter, filt = self.counter, query.filt
+        total = counter.count(filt)
+        scope = dataclasses.replace(filt, status=None)
+        accepted = total if filt.status == "accepted" else counter.count(
+            dataclasses.replace(filt, status="accepted")
+        )
+        in_scope = total if filt.status is None else counter.count(scope)
+        self.post_message(self._Count(query.generation, total, (accepted, in_scope), recount))
 
     def on_utterance_list__page(self, message: _Page) -> None:
         message.stop()
@@ -324,11 +347,13 @@ class UtteranceList(ScrollView, can_focus=True):
         if len(message.rows) < PAGE and self.total is None:
             self.total = message.page * PAGE + len(message.rows)
             self.post_message(self.Counted(self.total))
-        if self.virtual_size.height != self.row_count:
+        if self.virtual_size.height != self.row_count + 1:
             self._resize()
         # Draw the page's rows that are in view (placeholders until now), and no others.
         first = max(message.page * PAGE, self.scroll_offset.y)
-        last = min(message.page * PAGE + len(message.rows), self.scroll_offset.y + self.size.height)
+        last = min(
+            message.page * PAGE + len(message.rows), self.scroll_offset.y + self.size.height - 1
+        )
         if first < last:
             for index in range(first, last):
                 self._redraw(index)
@@ -341,7 +366,10 @@ class UtteranceList(ScrollView, can_focus=True):
             return
         if not message.recount:
             self.total = message.total
-        if self.virtual_size.height != self.row_count:
+        if self.virtual_size.height != self.row_count + 1:
             self._resize()
             self.refresh()
+        accepted, in_scope = message.progress
+        share = f" · {accepted / in_scope:.0%}" if in_scope else ""
+        self.border_subtitle = f"accepted {accepted:,} of {in_scope:,}{share}"
         self.post_message(self.Counted(message.total))

@@ -8,6 +8,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from workbench.tui.audio import Player, envelope
+from workbench.tui.text import safe
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -62,7 +63,7 @@ class Waveform(Widget):
         width = max(self.size.width - len(info), 4)
         text = Text(no_wrap=True, overflow="crop")
         if not len(self._peaks):
-            text.append(self._note[:width].ljust(width), style="dim")
+            text.append(safe(self._note)[:width].ljust(width), style="dim")
             text.append(info, style="dim")
             return text
         bars = envelope(self._peaks, width)

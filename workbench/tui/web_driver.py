@@ -36,7 +36,7 @@ def _lock_writes(driver: Any) -> None:
 
     def locked(data: bytes) -> int:
         with lock:
-            return write(data)
+            return int(write(data))
 
     locked.wuwb_locked = True  # type: ignore[attr-defined]
     driver._write = locked

@@ -47,8 +47,11 @@ def web_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
 def _web_bindings() -> list[Binding]:
     """The review bindings with the web defaults in place and shown in the footer."""
     return [
-        dataclasses.replace(b, key=WEB_DEFAULTS[b.id], show=True) if b.id in WEB_DEFAULTS else b
+        dataclasses.replace(b, key=WEB_DEFAULTS[b.id], show=True)
+        if b.id is not None and b.id in WEB_DEFAULTS
+        else b
         for b in bindings()
+        if isinstance(b, Binding)
     ]
 
 
