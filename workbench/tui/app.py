@@ -75,7 +75,7 @@ class ReviewApp(App[None]):
             problems += web_problems
         else:
             self.player = Player()
-            self.player.rewind_s, self.player.autoplay = audio.rewind_s, audio.autoplay
+        self.player.rewind_s, self.player.autoplay = audio.rewind_s, audio.autoplay
         self.review_keymap = keymap
         self.set_keymap(keymap)
         for problem in problems:  # reported, never fatal: the review starts with defaults

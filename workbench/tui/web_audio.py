@@ -48,8 +48,12 @@ class WebPlayer:
         self.device_name = "browser"
         self.device_rate = 0
         self.speed = 1.0
+        self.rewind_s = 1.0  # heard again when playback resumes after a pause
+        self.autoplay = False  # play each clip as soon as it is loaded
+        self.stretch_note = "speed changed by the browser (pitch kept)"
         self.on_change = on_change
         self._app = app
+        self._paused = False  # paused by toggle (not stopped by a seek or a new clip)
         self._clip: Clip | None = None
         self._playing = False
         self._at = 0.0  # clip seconds at `_since`
@@ -85,7 +89,10 @@ class WebPlayer:
     def load(self, clip: Clip | None) -> None:
         with self._lock:
             self._clip, self._playing, self._at = clip, False, 0.0
+            self._paused = False
             self._commands.put(lambda: self._send_clip(clip))
+            if clip is not None and self.autoplay:
+                self._start()
 
     def toggle(self) -> None:
         with self._lock:
@@ -93,10 +100,13 @@ class WebPlayer:
                 return
             if self._playing and self._position() < self.duration:
                 self._at, self._playing = self._position(), False
+                self._paused = True
                 self._queue({"op": "pause", "at": self._at})
             else:
                 if self._position() >= self.duration:
                     self._at = 0.0
+                elif self._paused:  # resuming: hear the last moment again
+                    self._at = max(self._at - self.rewind_s, 0.0)
                 self._start()
 
     def replay(self) -> None:
@@ -109,6 +119,7 @@ class WebPlayer:
         with self._lock:
             self._at = min(max(self._position() + seconds, 0.0), self.duration)
             self._since = time.monotonic()
+            self._paused = False
             self._queue({"op": "seek", "at": self._at})
 
     def step_speed(self, steps: int) -> None:
@@ -129,7 +140,7 @@ class WebPlayer:
 
     # -- under the lock ---------------------------------------------------------------------
     def _start(self) -> None:
-        self._playing, self._since = True, time.monotonic()
+        self._playing, self._since, self._paused = True, time.monotonic(), False
         self._queue({"op": "play", "at": self._at, "rate": self.speed})
 
     def _queue(self, command: dict[str, Any]) -> None:
