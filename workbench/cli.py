@@ -264,6 +264,14 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "(WeNet txt is \"\" where there is none) and their current translation and labels",
     )
     p.add_argument("--subset", metavar="NAME", help="only utterances of this subset")
+    p.add_argument(
+        "--provenance", choices=("all", "human"), default="all",
+        help="all (default): every accepted gold, each line naming its maker in a "
+        "'provenance' field (human, import-gold or bulk:SYSTEM); human: leave out the gold "
+        "a machine accepted (wuwb bulk-accept)",
+    )
+    p.add_argument("--tier", choices=("agree", "high", "low"),
+                   help="only utterances of this consensus tier (wuwb consensus)")
     p.set_defaults(func=run_export)
 
 
@@ -274,7 +282,7 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         written = export(
             store, args.out, args.format, tasks=args.tasks, status=args.status,
-            subset=args.subset,
+            subset=args.subset, provenance=args.provenance, tier=args.tier,
         )
     except ExportError as exc:
         raise UserError(str(exc)) from exc
@@ -341,7 +349,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from workbench import cli_prefill, demo
+    from workbench import cli_prefill, cli_triage, demo
 
     # The demo builds its project by running wuwb commands: it gets main to call.
     demo.register(sub, main)
@@ -350,6 +358,7 @@ def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--annotator", metavar="NAME", help="who is reviewing (default: $USER)")
     p.set_defaults(func=_run_review)
     cli_prefill.register(sub)
+    cli_triage.register(sub)
 
 
 def _run_review(args: argparse.Namespace) -> int:
@@ -381,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except UserError as exc:
+    except WorkbenchError as exc:  # UserError, and the db layer's own (run as __main__ too)
         print(f"wuwb {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except sqlite3.DatabaseError as exc:

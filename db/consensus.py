@@ -1,0 +1,237 @@
+"""Consensus of several systems' transcripts: a ROVER-style confusion network and a vote.
+
+As NIST ROVER does, the hypotheses are aligned one after another to a growing network of
+slots (a word transition network over characters). Each slot holds one arc per system: the
+token that system put there, or an empty arc. A hypothesis is aligned to the network's pivot
+string (each slot's token from the highest-ranked system that has one there) with the
+project's own edit distance over the scoring tokens (rapidfuzz Levenshtein over
+`db.metrics.tokenize`, FORMATS.md §5), so punctuation never splits a vote:
+- a matched or substituted token joins its slot,
+- a token the network lacks opens a new slot in which every earlier system has an empty arc,
+- a slot the hypothesis skips gets its empty arc.
+
+Systems are ranked by weight (heaviest first, then by name): the heaviest is the backbone.
+Each slot's arcs then vote with the systems' weights, empty arcs too. A tie goes to the arc
+of the highest-ranked system among those tied. Weights are summed as integers (millionths),
+so ties are exact and the result never depends on float rounding.
+
+The result keeps a readable form: the backbone's punctuation and spacing stay after its
+tokens, and where the backbone's token wins its original spelling (case) is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from db import metrics
+
+EMPTY = ""  # the empty arc
+SCALE = 1_000_000  # weights are voted as integer millionths: exact sums, exact ties
+UNVOTED = 255  # agreement byte of a character no vote covers (punctuation, spaces)
+LOW_AGREEMENT = 2 / 3  # a character with less of the weight behind it is shown as doubtful
+# Weights learnt from gold: the log-odds of a character being right (the optimal weights of
+# a majority vote of independent voters), with the error rate held inside these bounds so
+# that no system gets an infinite or a negative say.
+MIN_RATE, MAX_RATE = 0.01, 0.45
+
+
+@dataclass(frozen=True)
+class Consensus:
+    """The vote's outcome for one utterance."""
+
+    text: str  # readable: the winning tokens with the backbone's punctuation
+    tokens: tuple[str, ...]  # the winning tokens (scoring form)
+    shares: tuple[float, ...]  # per winning token: the fraction of the weight behind it
+    expected_errors: float  # sum over every slot of 1 - the winner's share
+    agreement: bytes  # per character of `text`: round(share * 254), UNVOTED where no vote
+    unanimous: bool  # at least two voters and all identical after normalisation
+    voters: int
+    matches: tuple[int, ...]  # per voter: slots where its arc is the winning one
+    slots: int
+
+
+def rank(weights: Mapping[str, float]) -> list[str]:
+    """Systems in voting order: heaviest first, ties by name (the first is the backbone)."""
+    return sorted(weights, key=lambda s: (-weights[s], s))
+
+
+def scaled(weights: Sequence[float]) -> list[int]:
+    """Weights as integer millionths of their sum (each at least 1)."""
+    total = sum(weights)
+    if total <= 0:
+        return [1] * len(weights)
+    return [max(1, round(SCALE * w / total)) for w in weights]
+
+
+def log_odds_weight(errors: int, tokens: int) -> float:
+    """A system's weight from its errors over `tokens` gold characters."""
+    rate = min(max(errors / tokens, MIN_RATE), MAX_RATE) if tokens else MAX_RATE
+    return math.log((1 - rate) / rate)
+
+
+def network(hyps: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The confusion network's slots; slot[j] is system j's arc there (EMPTY for none)."""
+    k = len(hyps)
+    slots = [[tok] + [EMPTY] * (k - 1) for tok in hyps[0]]
+    pivots = list(hyps[0])
+    # Single characters (the common, all-Han case) align fastest as strings.
+    single = all(sum(map(len, h)) == len(h) for h in hyps)
+    for j in range(1, k):
+        hyp = hyps[j]
+        if not hyp:
+            continue  # every slot gets this system's empty arc, as it has already
+        if single:
+            ops = Levenshtein.opcodes("".join(pivots), "".join(hyp)).as_list()
+        else:
+            ops = Levenshtein.opcodes(pivots, hyp).as_list()
+        # From the end, so that slots opened by an insertion never move the ones still to do.
+        for tag, i1, i2, j1, j2 in reversed(ops):
+            if tag == "insert":
+                new = [[EMPTY] * k for _ in range(j2 - j1)]
+                for row, tok in zip(new, hyp[j1:j2], strict=True):
+                    row[j] = tok
+                slots[i1:i1] = new
+                pivots[i1:i1] = hyp[j1:j2]
+            elif tag != "delete":  # equal or replace: one token per slot, in order
+                for i in range(i1, i2):
+                    slots[i][j] = hyp[j1 + i - i1]
+    return slots
+
+
+def vote(slots: Sequence[Sequence[str]], weights: Sequence[int]) -> tuple[
+    list[str], list[float], float, list[int]
+]:
+    """The winning arc of every slot: (winners, their shares, expected errors, matches).
+
+    A slot whose empty arc wins produces no character but still adds 1 - share to the
+    expected errors (the chance a character is missing). A tie goes to the arc seen first,
+    i.e. the one of the highest-ranked system among the tied. `matches[j]` counts the slots
+    where system j's arc is the winner.
+    """
+    total = sum(weights)
+    winners: list[str] = []
+    shares: list[float] = []
+    expected = 0.0
+    matches = [0] * len(weights)
+    everyone = list(range(len(weights)))
+    for slot in slots:
+        first = slot[0]
+        if slot.count(first) == len(slot):  # the common case: every arc the same
+            winners.append(first)
+            shares.append(1.0)
+            for j in everyone:
+                matches[j] += 1
+            continue
+        tally: dict[str, int] = {}
+        for tok, w in zip(slot, weights, strict=True):
+            tally[tok] = tally.get(tok, 0) + w
+        best = max(tally, key=tally.__getitem__)  # max keeps the first of equal maxima
+        share = tally[best] / total
+        expected += 1.0 - share
+        winners.append(best)
+        shares.append(share)
+        for j, tok in enumerate(slot):
+            if tok == best:
+                matches[j] += 1
+    return winners, shares, expected, matches
+
+
+def pieces(text: str, tokens: Sequence[str]) -> list[tuple[str, str]] | None:
+    """Each token's spelling in `text` and what follows it up to the next token
+    (punctuation, spaces, tags); None when the tokens cannot be found in order."""
+    upper = text.upper()
+    if len(upper) != len(text):
+        return None
+    starts: list[int] = []
+    pos = 0
+    for tok in tokens:
+        at = upper.find(tok, pos)
+        if at < 0:
+            return None
+        starts.append(at)
+        pos = at + len(tok)
+    out = []
+    for n, (tok, at) in enumerate(zip(tokens, starts, strict=True)):
+        end = at + len(tok)
+        following = starts[n + 1] if n + 1 < len(starts) else len(text)
+        out.append((text[at:end], text[end:following]))
+    return out
+
+
+def _share_byte(share: float) -> int:
+    return round(share * (UNVOTED - 1))
+
+
+def combine(texts: Sequence[str], weights: Sequence[int]) -> Consensus:
+    """The consensus of `texts` (in voting order, see `rank`) with integer `weights`."""
+    hyps = [metrics.tokenize(t) for t in texts]
+    k = len(hyps)
+    first = hyps[0]
+    if all(h == first for h in hyps[1:]):
+        # Every voter agrees (or there is one): nothing to align; the backbone's text stands.
+        text = texts[0].strip()
+        agreement = bytes(_share_byte(1.0) for _ in text)
+        return Consensus(
+            text, tuple(first), (1.0,) * len(first), 0.0,
+            _mark_unvoted(text, first, agreement), k >= 2, k, (len(first),) * k, len(first),
+        )
+    slots = network(hyps)
+    winners, shares, expected, matches = vote(slots, weights)
+    text, agreement = _readable(texts[0], first, slots, winners, shares)
+    kept = [(w, s) for w, s in zip(winners, shares, strict=True) if w != EMPTY]
+    return Consensus(
+        text, tuple(w for w, _ in kept), tuple(s for _, s in kept), expected, agreement,
+        False, k, tuple(matches), len(slots),
+    )
+
+
+def _mark_unvoted(text: str, tokens: Sequence[str], agreement: bytes) -> bytes:
+    """`agreement` with the characters of `text` that are no token marked UNVOTED."""
+    found = pieces(text, tokens)
+    if found is None:
+        return agreement
+    out = bytearray()
+    lead = len(text) - sum(len(a) + len(b) for a, b in found)
+    out += bytes([UNVOTED]) * lead
+    for spelled, following in found:
+        out += agreement[len(out) : len(out) + len(spelled)]
+        out += bytes([UNVOTED]) * len(following)
+    return bytes(out)
+
+
+def _readable(
+    backbone: str, own: Sequence[str], slots: Sequence[Sequence[str]],
+    winners: Sequence[str], shares: Sequence[float],
+) -> tuple[str, bytes]:
+    """The winning tokens with the backbone's punctuation, and per-character agreement."""
+    found = pieces(backbone, own)
+    parts: list[str] = []
+    agreement = bytearray()
+    t = 0  # the backbone's next token
+    for slot, best, share in zip(slots, winners, shares, strict=True):
+        spelled, following = None, ""
+        if slot[0] != EMPTY:
+            if found is not None:
+                spelled, following = found[t]
+            t += 1
+        if best != EMPTY:
+            word = spelled if spelled is not None and slot[0] == best else best
+            parts.append(word)
+            agreement += bytes([_share_byte(share)]) * len(word)
+        if following:
+            parts.append(following)
+            agreement += bytes([UNVOTED]) * len(following)
+    text = "".join(parts)
+    trimmed = text.rstrip()
+    return trimmed, bytes(agreement[: len(trimmed)])
+
+
+def decode_agreement(blob: bytes | None) -> list[float | None] | None:
+    """Per character: the share of the weight behind it, None where nothing was voted."""
+    if blob is None:
+        return None
+    return [None if b == UNVOTED else b / (UNVOTED - 1) for b in blob]
