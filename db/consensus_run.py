@@ -188,14 +188,11 @@ class Result:
     agreement: dict[str, list[int]] = field(default_factory=dict)
 
 
-_conn: sqlite3.Connection | None = None  # a worker's own read connection, kept across jobs
+_conns: dict[str, sqlite3.Connection] = {}  # a worker process's read connections, by file
 
 
 def _read(path: str) -> sqlite3.Connection:
-    global _conn
-    if _conn is None:
-        _conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
-    return _conn
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
 
 
 def tier_of(c: consensus.Consensus, risk: float, high_max: float, agree_max: float | None) -> str:
@@ -206,9 +203,16 @@ def tier_of(c: consensus.Consensus, risk: float, high_max: float, agree_max: flo
     return "low"
 
 
-def vote_range(job: Job) -> Result:
+def vote_in_worker(job: Job) -> Result:
+    """`vote_range` in a worker process, on a connection it keeps for the next range."""
+    conn = _conns.get(job.path)
+    if conn is None:
+        conn = _conns[job.path] = _read(job.path)
+    return vote_range(job, conn)
+
+
+def vote_range(job: Job, conn: sqlite3.Connection) -> Result:
     """Consensus, risk and tier of every utterance with ids in [lo, hi]."""
-    conn = _read(job.path)
     systems = sorted({s for order in job.orders.values() for s, _ in order})
     marks = ",".join("?" * len(systems))
     answers: dict[int, dict[str, str]] = {}
@@ -319,15 +323,19 @@ def run(
             progress(result.hi, top)
 
     if jobs == 1 or len(ranges) < 2:
-        for lo, hi in ranges:
-            save(vote_range(make(lo, hi)), lo)
+        conn = _read(str(store.path))
+        try:
+            for lo, hi in ranges:
+                save(vote_range(make(lo, hi), conn), lo)
+        finally:
+            conn.close()
         return totals, weights, resumed
     # Spawned workers: forking a process that holds SQLite connections is unsafe.
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
         window: deque[tuple[int, Any]] = deque()
         todo = iter(ranges)
         for lo, hi in todo:
-            window.append((lo, pool.apply_async(vote_range, (make(lo, hi),))))
+            window.append((lo, pool.apply_async(vote_in_worker, (make(lo, hi),))))
             if len(window) >= 2 * jobs:  # a bounded queue: memory stays a few ranges
                 first_lo, pending = window.popleft()
                 save(pending.get(), first_lo)
