@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import eq
 
 from rapidfuzz.distance import Levenshtein
 
@@ -103,41 +105,36 @@ def network(hyps: Sequence[Sequence[str]]) -> list[list[str]]:
 
 
 def vote(slots: Sequence[Sequence[str]], weights: Sequence[int]) -> tuple[
-    list[str], list[float], float, list[int]
+    list[str], list[float], float
 ]:
-    """The winning arc of every slot: (winners, their shares, expected errors, matches).
+    """The winning arc of every slot: (winners, their shares, expected errors).
 
     A slot whose empty arc wins produces no character but still adds 1 - share to the
     expected errors (the chance a character is missing). A tie goes to the arc seen first,
-    i.e. the one of the highest-ranked system among the tied. `matches[j]` counts the slots
-    where system j's arc is the winner.
+    i.e. the one of the highest-ranked system among the tied.
     """
     total = sum(weights)
+    k = len(weights)
     winners: list[str] = []
     shares: list[float] = []
+    win, share_of = winners.append, shares.append  # the loop runs for every character
     expected = 0.0
-    matches = [0] * len(weights)
-    everyone = list(range(len(weights)))
     for slot in slots:
         first = slot[0]
-        if slot.count(first) == len(slot):  # the common case: every arc the same
-            winners.append(first)
-            shares.append(1.0)
-            for j in everyone:
-                matches[j] += 1
+        if slot.count(first) == k:  # the common case: every arc the same
+            win(first)
+            share_of(1.0)
             continue
         tally: dict[str, int] = {}
-        for tok, w in zip(slot, weights, strict=True):
-            tally[tok] = tally.get(tok, 0) + w
+        get = tally.get
+        for tok, w in zip(slot, weights):  # noqa: B905 (one arc per weight, by construction)
+            tally[tok] = get(tok, 0) + w
         best = max(tally, key=tally.__getitem__)  # max keeps the first of equal maxima
         share = tally[best] / total
         expected += 1.0 - share
-        winners.append(best)
-        shares.append(share)
-        for j, tok in enumerate(slot):
-            if tok == best:
-                matches[j] += 1
-    return winners, shares, expected, matches
+        win(best)
+        share_of(share)
+    return winners, shares, expected
 
 
 def pieces(text: str, tokens: Sequence[str]) -> list[tuple[str, str]] | None:
@@ -174,18 +171,26 @@ def combine(texts: Sequence[str], weights: Sequence[int]) -> Consensus:
     if all(h == first for h in hyps[1:]):
         # Every voter agrees (or there is one): nothing to align; the backbone's text stands.
         text = texts[0].strip()
-        agreement = bytes(_share_byte(1.0) for _ in text)
+        agreement = bytes([_share_byte(1.0)]) * len(text)
         return Consensus(
             text, tuple(first), (1.0,) * len(first), 0.0,
             _mark_unvoted(text, first, agreement), k >= 2, k, (len(first),) * k, len(first),
         )
     slots = network(hyps)
-    winners, shares, expected, matches = vote(slots, weights)
-    text, agreement = _readable(texts[0], first, slots, winners, shares)
-    kept = [(w, s) for w, s in zip(winners, shares, strict=True) if w != EMPTY]
+    winners, shares, expected = vote(slots, weights)
+    # Per system, the slots where its arc won (its agreement with the consensus).
+    matches = [sum(map(eq, column, winners)) for column in zip(*slots, strict=True)]
+    if max(map(len, winners), default=0) <= 1 and "".join(first) == texts[0]:
+        # The backbone is plain single characters (no punctuation, no spaces): nothing to
+        # carry over, and every character is one token.
+        text = "".join(winners)  # empty arcs join as nothing
+        agreement = bytes([round(s * (UNVOTED - 1)) for s in compress(shares, winners)])
+    else:
+        text, agreement = _readable(texts[0], first, slots, winners, shares)
+    # compress() keeps what a non-empty winner selects: EMPTY is the only false token.
     return Consensus(
-        text, tuple(w for w, _ in kept), tuple(s for _, s in kept), expected, agreement,
-        False, k, tuple(matches), len(slots),
+        text, tuple(filter(None, winners)), tuple(compress(shares, winners)), expected,
+        agreement, False, k, tuple(matches), len(slots),
     )
 
 

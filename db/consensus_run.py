@@ -232,6 +232,8 @@ def vote_range(job: Job, conn: sqlite3.Connection) -> Result:
     result = Result(job.hi)
     stamp = now()
     agreement = result.agreement
+    for system in systems:
+        agreement[system] = [0, 0]
     overall = job.orders[None]
     for utt_id, subset, confidence, status, gold, draft in conn.execute(
         "SELECT id, IFNULL(subset, ''), confidence, status, gold, draft FROM utterances "
@@ -247,17 +249,22 @@ def vote_range(job: Job, conn: sqlite3.Connection) -> Result:
         tier = tier_of(c, risk, job.high_max, job.agree_max)
         result.tiers[tier] = result.tiers.get(tier, 0) + 1
         for (s, _), hit in zip(voters, c.matches, strict=True):
-            tally = agreement.setdefault(s, [0, 0])
+            tally = agreement[s]
             tally[0] += hit
             tally[1] += c.slots
         if job.draft and status == "todo" and utt_id not in human and draft != c.text:
             result.drafts.append((utt_id, c.text, draft))
             draft = c.text
-        ref = gold if status == "accepted" and gold is not None else draft
-        if ref is None or job.task != "asr":
+        # Counted against gold (what the report needs), or a draft it equals. Against any
+        # other draft the count (compute-cer's DP, the dearest step here) waits for the
+        # utterance's next save; the review screen computes it live meanwhile.
+        accepted = status == "accepted" and gold is not None
+        if job.task != "asr" or not (accepted or draft == c.text):
             n = s_ = d = i = cer = None
         else:
-            k = metrics.align_counts(metrics.tokenize(ref), metrics.tokenize(c.text))
+            k = metrics.align_counts(
+                metrics.tokenize(gold if accepted else draft), metrics.tokenize(c.text)
+            )
             n, s_, d, i, cer = k.n, k.s, k.d, k.i, k.cer
         result.hyps.append(
             (utt_id, job.task, job.name, c.text, stamp, n, s_, d, i, cer, c.agreement)
