@@ -13,7 +13,9 @@ process, with its peak RSS, and a re-run that finds everything done (the resume 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import shutil
 import sqlite3
 import sys
@@ -86,8 +88,12 @@ def main() -> None:
         build(db, args.rows)
         print(f"setup: {args.rows} utterances x {len(RATES)} systems in "
               f"{time.perf_counter() - t:.1f} s")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall, rss = timed(wuwb("consensus", str(db), "--weights", "equal",
                                "--jobs", str(args.jobs)))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        load = os.getloadavg()[0]
         again, _ = timed(wuwb("consensus", str(db), "--weights", "equal",
                               "--jobs", str(args.jobs)))
         with sqlite3.connect(db) as conn:
@@ -95,6 +101,10 @@ def main() -> None:
                 "SELECT tier, count(*) FROM utterances GROUP BY tier").fetchall())
         print(f"tiers: {tiers}")
         print(f"re-run with everything done (resume): {again:.2f} s")
+        # CPU seconds (the command and its workers) over the cores used is what the wall
+        # time would be on an otherwise idle machine; the load says how busy this one was.
+        print(f"consensus CPU time {cpu:.1f} s over {args.jobs} cores: {cpu / args.jobs:.1f} s; "
+              f"1-min load average at the end {load:.1f} on {os.cpu_count()} cores")
         print(f"consensus of {args.rows} utterances x {len(RATES)} systems with {args.jobs} "
               f"workers: {wall:.1f} s (target < 60), peak RSS {rss:.0f} MB")
     finally:

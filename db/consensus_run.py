@@ -216,9 +216,11 @@ def vote_range(job: Job, conn: sqlite3.Connection) -> Result:
     systems = sorted({s for order in job.orders.values() for s, _ in order})
     marks = ",".join("?" * len(systems))
     answers: dict[int, dict[str, str]] = {}
+    # The unary + keeps SQLite on the primary key's utt_id range: with the hyp_system index
+    # it would read every answer of each system for every range.
     for utt_id, system, text in conn.execute(
         "SELECT utt_id, system, text FROM hypotheses WHERE utt_id BETWEEN ? AND ? "
-        f"AND task = ? AND system IN ({marks}) AND text IS NOT NULL",
+        f"AND +task = ? AND +system IN ({marks}) AND text IS NOT NULL",
         [job.lo, job.hi, job.task, *systems],
     ):
         answers.setdefault(utt_id, {})[system] = text
@@ -243,7 +245,8 @@ def vote_range(job: Job, conn: sqlite3.Connection) -> Result:
         said = answers.get(utt_id)
         if not said:
             continue
-        voters = [(s, w) for s, w in job.orders.get(subset, overall) if s in said]
+        order = job.orders.get(subset, overall)
+        voters = order if len(said) == len(order) else [(s, w) for s, w in order if s in said]
         c = consensus.combine([said[s] for s, _ in voters], [w for _, w in voters])
         risk = c.expected_errors + (0.0 if confidence is None else max(0.0, 1.0 - confidence))
         tier = tier_of(c, risk, job.high_max, job.agree_max)
@@ -384,7 +387,7 @@ def _write(
         # What an earlier run left in this range goes first: an utterance that lost its
         # answers meanwhile keeps no stale consensus or tier.
         conn.execute(
-            "DELETE FROM hypotheses WHERE utt_id BETWEEN ? AND ? AND task = ? AND system = ?",
+            "DELETE FROM hypotheses WHERE utt_id BETWEEN ? AND ? AND +task = ? AND +system = ?",
             (lo, result.hi, request.task, request.name),
         )
         conn.execute(
@@ -410,8 +413,14 @@ def _write(
                 [(i, old, new, request.name, stamp) for i, new, old in result.drafts],
             )
             store.rescore(conn, [i for i, _, _ in result.drafts])
+        # Text search re-reads utterances it indexed already; the rest it reads anyway.
+        indexed = conn.execute(
+            "SELECT IFNULL((SELECT CAST(value AS INTEGER) FROM meta "
+            "WHERE name = 'fts_indexed_through'), 0)"
+        ).fetchone()[0]
         conn.executemany(
-            "INSERT OR IGNORE INTO fts_dirty VALUES (?)", [(h[0],) for h in result.hyps]
+            "INSERT OR IGNORE INTO fts_dirty VALUES (?)",
+            [(h[0],) for h in result.hyps if h[0] <= indexed],
         )
         conn.execute(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",

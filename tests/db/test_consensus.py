@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,35 @@ def test_bad_requests_are_named(simulated):
             run(store, Request(weights="sysA=heavy"))
         with pytest.raises(ConsensusError, match="every voting system"):
             run(store, Request(systems=("sysA", "sysB"), weights="sysA=1"))
+
+
+# --- provenance: who made a gold --------------------------------------------------------------
+
+
+def test_provenance_follows_who_accepted(tmp_path: Path):
+    from db.schema import MIGRATIONS, _statements
+
+    path = tmp_path / "old.db"
+    # A project from before provenance: one gold accepted by a person, one imported as gold.
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in _statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.executemany(
+        "INSERT INTO utterances (id, key, audio, gold, status) VALUES (?, ?, 'a.wav', ?, ?)",
+        [(1, "by-person", "侬好", "accepted"), (2, "imported", "侬好", "accepted"),
+         (3, "todo", None, "todo")],
+    )
+    conn.execute("INSERT INTO edits (utt_id, field, old, new, annotator, at) "
+                 "VALUES (1, 'status', 'todo', 'accepted', 'alice', 'now')")
+    conn.close()
+    with Store.open(path) as store:
+        made = dict(store.conn.execute("SELECT key, provenance FROM utterances"))
+        assert made == {"by-person": "human", "imported": "import-gold", "todo": None}
+        # A person's accept makes human gold (logged); leaving accepted clears it.
+        utt = store.utterance(3)
+        utt = store.accept(3, utt.version, draft="阿拉", annotator="bob")
+        assert utt.provenance == "human"
+        assert ("provenance", None, "human", "bob") in [e[:4] for e in store.edit_log(3)]
+        utt = store.save(3, utt.version, {"status": "flagged"}, "bob")
+        assert utt.provenance is None

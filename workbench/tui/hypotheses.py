@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from db import metrics
+from db.consensus import LOW_AGREEMENT, decode_agreement
 from db.store import Hypothesis
 from workbench.tui.text import fit_middle, safe
 
@@ -19,6 +20,7 @@ DELETE = "strike red"
 REPLACE_OLD = "strike dim red"
 REPLACE_NEW = "bold yellow"
 MARK = "dim"
+WEAK = "underline"  # added to a consensus character less than LOW_AGREEMENT of the weight chose
 NAME_CELLS = 40  # the widest a system's name column gets
 CER_CELLS = 6  # "100.0%"
 
@@ -28,21 +30,45 @@ def _unscored(part: str) -> bool:
     return all(unicodedata.category(c)[0] in "PZ" for c in part)
 
 
-def diff_text(ref: str, hyp: str) -> Text:
-    """`hyp` with what differs from `ref` marked: [old→new], [+added], [-dropped]."""
+def weak_positions(hyp: Hypothesis) -> frozenset[int]:
+    """Characters of a consensus hypothesis that less than LOW_AGREEMENT of the weight chose."""
+    shares = decode_agreement(hyp.agreement)
+    if not shares:
+        return frozenset()
+    return frozenset(i for i, share in enumerate(shares) if share is not None
+                     and share < LOW_AGREEMENT)
+
+
+def _hyp_part(text: Text, part: str, style: str | None, at: int, weak: frozenset[int]) -> None:
+    """Append `part` (which starts at `at` in the hypothesis), weak characters underlined."""
+    if not weak or weak.isdisjoint(range(at, at + len(part))):
+        text.append(part, style)
+        return
+    for n, char in enumerate(part):
+        text.append(char, f"{style or ''} {WEAK}".strip() if at + n in weak else style)
+
+
+def diff_text(ref: str, hyp: str, weak: frozenset[int] = frozenset()) -> Text:
+    """`hyp` with what differs from `ref` marked: [old→new], [+added], [-dropped]; the
+    characters at the `weak` positions of `hyp` are underlined (safe() keeps positions)."""
     text = Text(no_wrap=False)
+    at = 0  # where in hyp the next part starts
     for op, ref_part, hyp_part in metrics.char_diff(safe(ref), safe(hyp)):
         if op == "equal":
-            text.append(hyp_part)
+            _hyp_part(text, hyp_part, None, at, weak)
         elif _unscored(ref_part + hyp_part):
             text.append(ref_part if op == "delete" else hyp_part, MARK)
         elif op == "insert":
-            text.append("[+", MARK).append(hyp_part, INSERT).append("]", MARK)
+            text.append("[+", MARK)
+            _hyp_part(text, hyp_part, INSERT, at, weak)
+            text.append("]", MARK)
         elif op == "delete":
             text.append("[-", MARK).append(ref_part, DELETE).append("]", MARK)
         else:
             text.append("[", MARK).append(ref_part, REPLACE_OLD).append("→", MARK)
-            text.append(hyp_part, REPLACE_NEW).append("]", MARK)
+            _hyp_part(text, hyp_part, REPLACE_NEW, at, weak)
+            text.append("]", MARK)
+        at += len(hyp_part)
     return text
 
 
@@ -78,7 +104,7 @@ def asr_lines(
             answer = Text("failed: " + safe(hyp.error or "no answer"), style="italic red")
         else:
             line.append(cer_label(ref, hyp.text).rjust(CER_CELLS) + " ", style="bold")
-            answer = diff_text(ref, hyp.text)
+            answer = diff_text(ref, hyp.text, weak_positions(hyp))
         for n, part in enumerate(answer.wrap(console, max(width - indent, 8), overflow="fold")):
             if n:
                 line = Text(" " * indent, no_wrap=True, overflow="crop")
