@@ -203,6 +203,17 @@ def tier_of(c: consensus.Consensus, risk: float, high_max: float, agree_max: flo
     return "low"
 
 
+def answers_sql(systems: int) -> str:
+    """The voters' answers in a range of utterance ids. The unary + keeps SQLite on the
+    primary key's utt_id range: on the hyp_system index every range would read every answer
+    of each system."""
+    marks = ",".join("?" * systems)
+    return (
+        "SELECT utt_id, system, text FROM hypotheses WHERE utt_id BETWEEN ? AND ? "
+        f"AND +task = ? AND +system IN ({marks}) AND text IS NOT NULL"
+    )
+
+
 def vote_in_worker(job: Job) -> Result:
     """`vote_range` in a worker process, on a connection it keeps for the next range."""
     conn = _conns.get(job.path)
@@ -214,14 +225,9 @@ def vote_in_worker(job: Job) -> Result:
 def vote_range(job: Job, conn: sqlite3.Connection) -> Result:
     """Consensus, risk and tier of every utterance with ids in [lo, hi]."""
     systems = sorted({s for order in job.orders.values() for s, _ in order})
-    marks = ",".join("?" * len(systems))
     answers: dict[int, dict[str, str]] = {}
-    # The unary + keeps SQLite on the primary key's utt_id range: with the hyp_system index
-    # it would read every answer of each system for every range.
     for utt_id, system, text in conn.execute(
-        "SELECT utt_id, system, text FROM hypotheses WHERE utt_id BETWEEN ? AND ? "
-        f"AND +task = ? AND +system IN ({marks}) AND text IS NOT NULL",
-        [job.lo, job.hi, job.task, *systems],
+        answers_sql(len(systems)), [job.lo, job.hi, job.task, *systems]
     ):
         answers.setdefault(utt_id, {})[system] = text
     human: set[int] = set()

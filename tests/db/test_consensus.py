@@ -252,3 +252,56 @@ def test_provenance_follows_who_accepted(tmp_path: Path):
         assert ("provenance", None, "human", "bob") in [e[:4] for e in store.edit_log(3)]
         utt = store.save(3, utt.version, {"status": "flagged"}, "bob")
         assert utt.provenance is None
+
+
+def test_a_range_is_read_on_the_primary_key(simulated):
+    from db.consensus_run import answers_sql
+
+    path, _ = simulated
+    with Store.open(path) as store:
+        plan = store.conn.execute(
+            "EXPLAIN QUERY PLAN " + answers_sql(4), [1, 500, "asr", *RATES]
+        ).fetchall()
+    assert "USING PRIMARY KEY (utt_id>? AND utt_id<?)" in plan[0][-1], plan
+
+
+def test_votes_in_one_process_read_the_project_they_are_given(tmp_path: Path):
+    texts = {"a.db": "侬好", "b.db": "阿拉"}
+    for name, text in texts.items():
+        with Store.open(tmp_path / name) as store:
+            store.conn.execute("INSERT INTO utterances (id, key, audio) VALUES (1, 'k', 'a.wav')")
+            store.add_hypotheses([HypothesisIn(1, s, "asr", text) for s in ("A", "B")])
+    for name, text in texts.items():
+        with Store.open(tmp_path / name) as store:
+            run(store, Request(weights="equal"), jobs=1)
+            assert _texts(store, "consensus") == [text]
+
+
+def test_draft_option_replaces_only_drafts_no_person_wrote(tmp_path: Path):
+    with Store.open(tmp_path / "d.db") as store:
+        store.conn.executemany(
+            "INSERT INTO utterances (id, key, audio, draft) VALUES (?, ?, 'a.wav', '侬好伐')",
+            [(1, "machine"), (2, "person"), (3, "accepted")],
+        )
+        store.rescore(store.conn, [1, 2, 3])
+        store.add_hypotheses(
+            HypothesisIn(i, s, "asr", "侬好") for i in (1, 2, 3) for s in ("A", "B")
+        )
+        two = store.utterance(2)
+        store.save(2, two.version, {"draft": "侬好伐？"}, "alice")
+        three = store.utterance(3)
+        store.accept(3, three.version, draft="侬好呀", annotator="alice")
+        totals, _, _ = run(store, Request(weights="equal", draft=True), jobs=1)
+        assert totals.drafts == 1
+        machine = store.utterance(1)
+        assert machine.draft == "侬好" and machine.annotator == "consensus"
+        assert ("draft", "侬好伐", "侬好", "consensus") in [e[:4] for e in store.edit_log(1)]
+        # Every system is scored against the new draft again.
+        assert {h.system: h.cer for h in machine.hypotheses} == {
+            "A": 0.0, "B": 0.0, "consensus": 0.0,
+        }
+        assert store.utterance(2).draft == "侬好伐？"
+        assert store.utterance(3).draft == "侬好呀"
+        # Against gold the consensus is counted; its one deletion of three characters.
+        cons = next(h for h in store.utterance(3).hypotheses if h.system == "consensus")
+        assert (cons.n, cons.d) == (3, 1)
