@@ -25,7 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
-from operator import eq
+from operator import and_, eq, not_
 
 from rapidfuzz.distance import Levenshtein
 
@@ -75,65 +75,68 @@ def log_odds_weight(errors: int, tokens: int) -> float:
     return math.log((1 - rate) / rate)
 
 
-def network(hyps: Sequence[Sequence[str]]) -> list[list[str]]:
-    """The confusion network's slots; slot[j] is system j's arc there (EMPTY for none)."""
-    k = len(hyps)
-    slots = [[tok] + [EMPTY] * (k - 1) for tok in hyps[0]]
+def arcs(hyps: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The confusion network by system: arcs[j][i] is system j's arc in slot i (EMPTY for
+    none). Kept by system so that aligned runs are copied as slices, not one by one."""
     pivots = list(hyps[0])
+    out = [list(hyps[0])]
     # Single characters (the common, all-Han case) align fastest as strings.
     single = all(sum(map(len, h)) == len(h) for h in hyps)
-    for j in range(1, k):
-        hyp = hyps[j]
-        if not hyp:
-            continue  # every slot gets this system's empty arc, as it has already
-        if single:
-            ops = Levenshtein.opcodes("".join(pivots), "".join(hyp)).as_list()
-        else:
-            ops = Levenshtein.opcodes(pivots, hyp).as_list()
-        # From the end, so that slots opened by an insertion never move the ones still to do.
-        for tag, i1, i2, j1, j2 in reversed(ops):
-            if tag == "insert":
-                new = [[EMPTY] * k for _ in range(j2 - j1)]
-                for row, tok in zip(new, hyp[j1:j2], strict=True):
-                    row[j] = tok
-                slots[i1:i1] = new
-                pivots[i1:i1] = hyp[j1:j2]
-            elif tag != "delete":  # equal or replace: one token per slot, in order
-                for i in range(i1, i2):
-                    slots[i][j] = hyp[j1 + i - i1]
-    return slots
+    for hyp in hyps[1:]:
+        mine = [EMPTY] * len(pivots)  # a slot this hypothesis skips keeps its empty arc
+        if hyp:
+            if single:
+                ops = Levenshtein.opcodes("".join(pivots), "".join(hyp)).as_list()
+            else:
+                ops = Levenshtein.opcodes(pivots, hyp).as_list()
+            # From the end, so that slots opened by an insertion never move those still to do.
+            for tag, i1, i2, j1, j2 in reversed(ops):
+                if tag == "insert":  # new slots: every earlier system has an empty arc there
+                    for other in out:
+                        other[i1:i1] = [EMPTY] * (j2 - j1)
+                    mine[i1:i1] = hyp[j1:j2]
+                    pivots[i1:i1] = hyp[j1:j2]
+                elif tag != "delete":  # equal or replace: one token per slot, in order
+                    mine[i1:i2] = hyp[j1:j2]
+        out.append(mine)
+    return out
 
 
-def vote(slots: Sequence[Sequence[str]], weights: Sequence[int]) -> tuple[
+def network(hyps: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The confusion network's slots; slot[j] is system j's arc there (EMPTY for none)."""
+    return [list(slot) for slot in zip(*arcs(hyps), strict=True)]
+
+
+def vote(by_system: Sequence[Sequence[str]], weights: Sequence[int]) -> tuple[
     list[str], list[float], float
 ]:
-    """The winning arc of every slot: (winners, their shares, expected errors).
+    """The winning arc of every slot, from the network by system (see `arcs`):
+    (winners, their shares, expected errors).
 
     A slot whose empty arc wins produces no character but still adds 1 - share to the
     expected errors (the chance a character is missing). A tie goes to the arc seen first,
     i.e. the one of the highest-ranked system among the tied.
     """
+    first = by_system[0]
+    winners = list(first)
+    shares = [1.0] * len(first)
+    # Slots where every system agrees are found column by column (in C); only the others
+    # are tallied one by one.
+    same: list[bool] = [True] * len(first)
+    for other in by_system[1:]:
+        same = list(map(and_, same, map(eq, first, other)))
     total = sum(weights)
-    k = len(weights)
-    winners: list[str] = []
-    shares: list[float] = []
-    win, share_of = winners.append, shares.append  # the loop runs for every character
     expected = 0.0
-    for slot in slots:
-        first = slot[0]
-        if slot.count(first) == k:  # the common case: every arc the same
-            win(first)
-            share_of(1.0)
-            continue
+    for i in compress(range(len(first)), map(not_, same)):
         tally: dict[str, int] = {}
-        get = tally.get
-        for tok, w in zip(slot, weights):  # noqa: B905 (one arc per weight, by construction)
-            tally[tok] = get(tok, 0) + w
+        for column, w in zip(by_system, weights):  # noqa: B905 (one column per weight)
+            tok = column[i]
+            tally[tok] = tally.get(tok, 0) + w
         best = max(tally, key=tally.__getitem__)  # max keeps the first of equal maxima
         share = tally[best] / total
         expected += 1.0 - share
-        win(best)
-        share_of(share)
+        winners[i] = best
+        shares[i] = share
     return winners, shares, expected
 
 
@@ -176,21 +179,21 @@ def combine(texts: Sequence[str], weights: Sequence[int]) -> Consensus:
             text, tuple(first), (1.0,) * len(first), 0.0,
             _mark_unvoted(text, first, agreement), k >= 2, k, (len(first),) * k, len(first),
         )
-    slots = network(hyps)
-    winners, shares, expected = vote(slots, weights)
+    by_system = arcs(hyps)
+    winners, shares, expected = vote(by_system, weights)
     # Per system, the slots where its arc won (its agreement with the consensus).
-    matches = [sum(map(eq, column, winners)) for column in zip(*slots, strict=True)]
+    matches = [sum(map(eq, column, winners)) for column in by_system]
     if max(map(len, winners), default=0) <= 1 and "".join(first) == texts[0]:
         # The backbone is plain single characters (no punctuation, no spaces): nothing to
         # carry over, and every character is one token.
         text = "".join(winners)  # empty arcs join as nothing
         agreement = bytes([round(s * (UNVOTED - 1)) for s in compress(shares, winners)])
     else:
-        text, agreement = _readable(texts[0], first, slots, winners, shares)
+        text, agreement = _readable(texts[0], first, by_system[0], winners, shares)
     # compress() keeps what a non-empty winner selects: EMPTY is the only false token.
     return Consensus(
         text, tuple(filter(None, winners)), tuple(compress(shares, winners)), expected,
-        agreement, False, k, tuple(matches), len(slots),
+        agreement, False, k, tuple(matches), len(winners),
     )
 
 
@@ -209,7 +212,7 @@ def _mark_unvoted(text: str, tokens: Sequence[str], agreement: bytes) -> bytes:
 
 
 def _readable(
-    backbone: str, own: Sequence[str], slots: Sequence[Sequence[str]],
+    backbone: str, own: Sequence[str], arcs0: Sequence[str],
     winners: Sequence[str], shares: Sequence[float],
 ) -> tuple[str, bytes]:
     """The winning tokens with the backbone's punctuation, and per-character agreement."""
@@ -217,14 +220,14 @@ def _readable(
     parts: list[str] = []
     agreement = bytearray()
     t = 0  # the backbone's next token
-    for slot, best, share in zip(slots, winners, shares, strict=True):
+    for arc, best, share in zip(arcs0, winners, shares, strict=True):
         spelled, following = None, ""
-        if slot[0] != EMPTY:
+        if arc != EMPTY:
             if found is not None:
                 spelled, following = found[t]
             t += 1
         if best != EMPTY:
-            word = spelled if spelled is not None and slot[0] == best else best
+            word = spelled if spelled is not None and arc == best else best
             parts.append(word)
             agreement += bytes([_share_byte(share)]) * len(word)
         if following:

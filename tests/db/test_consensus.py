@@ -36,7 +36,7 @@ def test_empty_arcs_vote_and_all_empty_slots():
     assert (c.text, c.tokens) == ("", ())
     assert c.expected_errors == pytest.approx(1 / 3, abs=1e-6)
     # A slot where every arc is empty produces nothing and costs nothing.
-    assert vote([[EMPTY, EMPTY, EMPTY]], EQUAL3) == ([EMPTY], [1.0], 0.0)
+    assert vote([[EMPTY], [EMPTY], [EMPTY]], EQUAL3) == ([EMPTY], [1.0], 0.0)
     nothing = combine(["", "。"], scaled([1, 1]))
     assert nothing.tokens == () and nothing.unanimous and nothing.expected_errors == 0
 
