@@ -152,8 +152,9 @@ _SYSTEMS = (
 
 
 def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = False) -> Report:
-    if group_by is not None and group_by not in GROUP_FIELDS:
-        raise ValueError(f"unknown grouping {group_by!r}; use one of {', '.join(GROUP_FIELDS)}")
+    groupings = (*GROUP_FIELDS, "tier")  # tier: the consensus tier (wuwb consensus)
+    if group_by is not None and group_by not in groupings:
+        raise ValueError(f"unknown grouping {group_by!r}; use one of {', '.join(groupings)}")
     grp = f"IFNULL(u.{group_by}, '')" if group_by else "''"
     # Its own connection: a report over a million rows must not hold the app's lock.
     conn = sqlite3.connect(store.path, timeout=30.0)

@@ -309,8 +309,9 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
     p.add_argument(
-        "--by", choices=("subset", "domain", "sub-dialect"), default=None,
-        help="also break the CER down by this grouping (one column per group)",
+        "--by", choices=("subset", "domain", "sub-dialect", "tier"), default=None,
+        help="also break the CER down by this grouping (one column per group; tier: the "
+        "consensus tier of wuwb consensus)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON for scripts")
     p.add_argument(

@@ -118,6 +118,12 @@ def test_consensus_audit_estimate_commit_export(
     }
     assert report["triage"]["tiers"]["agree"] == 41
     assert report["triage"]["audits"][0]["accepted"] == 31
+    # CER per tier, on the human gold: the one audit correction is in tier agree.
+    code, out, _ = run(capsys, "report", db, "--by", "tier", "--json")
+    by_tier = json.loads(out)
+    assert by_tier["groups"] == [{"group": "agree", "gold": 10}]
+    consensus = next(r for r in by_tier["cer"] if r["system"] == "consensus")
+    assert consensus["groups"]["agree"]["d"] == 1  # the auditor heard one more character
 
 
 def test_help_names_every_flag():
