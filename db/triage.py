@@ -157,6 +157,7 @@ def draw(
                 nxt += 1
                 if nxt == len(wanted):
                     break
+        ids.close()  # done reading before this transaction writes
         cur = conn.execute(
             "INSERT INTO audits (tier, system, size, seed, created_at, annotator) "
             "VALUES (?, ?, ?, ?, ?, ?)",
