@@ -72,10 +72,14 @@ class Progress:
 
 
 def bootstrap(
-    errors: Sequence[int], tokens: Sequence[int], seed: int, rounds: int = BOOTSTRAP
+    errors: Sequence[int], tokens: Sequence[int], seed: int, population: int | None = None,
+    rounds: int = BOOTSTRAP,
 ) -> tuple[float, float]:
-    """95 % percentile interval of the corpus CER sum(errors) / sum(tokens), resampling
-    utterances. With no error seen the upper bound is at least the rule of three, 3 / N."""
+    """95 % interval of the corpus CER sum(errors) / sum(tokens) of the utterances *not*
+    audited: the percentile interval from resampling the audited utterances, widened
+    around the estimate by sqrt(P / (P - n)) for a tier of P utterances of which n were
+    audited (the unseen part is the audit's complement, not the whole tier; for a large
+    tier this is 1). With no error seen the upper bound is at least the rule of three."""
     e = np.asarray(errors, dtype=np.int64)
     n = np.asarray(tokens, dtype=np.int64)
     if len(e) == 0 or n.sum() == 0:
@@ -85,6 +89,10 @@ def bootstrap(
     sums_n = n[picks].sum(axis=1)
     rates = e[picks].sum(axis=1) / np.maximum(sums_n, 1)
     low, high = (float(x) for x in np.percentile(rates, [2.5, 97.5]))
+    if population is not None and population > len(e):
+        rate = float(e.sum() / n.sum())
+        widen = float(np.sqrt(population / (population - len(e))))
+        low, high = max(0.0, rate - (rate - low) * widen), rate + (high - rate) * widen
     if e.sum() == 0:
         high = max(high, 3.0 / float(n.sum()))
     return low, high
@@ -198,7 +206,7 @@ def estimate(store: Store, audit: Audit) -> Estimate:
             errors.append(c.errors)
             tokens.append(c.n)
         unseen, unseen_tokens = _unseen_size(store.conn, audit)
-    low, high = bootstrap(errors, tokens, audit.seed)
+    low, high = bootstrap(errors, tokens, audit.seed, len(errors) + unseen)
     return Estimate(len(errors), sum(tokens), sum(errors), low, high, unseen, unseen_tokens)
 
 
