@@ -102,11 +102,6 @@ def arcs(hyps: Sequence[Sequence[str]]) -> list[list[str]]:
     return out
 
 
-def network(hyps: Sequence[Sequence[str]]) -> list[list[str]]:
-    """The confusion network's slots; slot[j] is system j's arc there (EMPTY for none)."""
-    return [list(slot) for slot in zip(*arcs(hyps), strict=True)]
-
-
 def vote(by_system: Sequence[Sequence[str]], weights: Sequence[int]) -> tuple[
     list[str], list[float], float
 ]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from db import consensus, metrics, triage
-from db.consensus import EMPTY, UNVOTED, combine, network, rank, scaled, vote
+from db.consensus import EMPTY, UNVOTED, arcs, combine, rank, scaled, vote
 from db.consensus_run import ConsensusError, Request, run, tier_of
 from db.store import Filter, HypothesisIn, Sort, Store
 
@@ -20,9 +20,8 @@ EQUAL3 = scaled([1, 1, 1])
 
 def test_insertions_at_both_ends_open_slots_with_empty_arcs():
     hyps = [list("好阿"), list("侬好阿拉"), list("好阿拉")]
-    assert network(hyps) == [
-        [EMPTY, "侬", EMPTY], ["好"] * 3, ["阿"] * 3, [EMPTY, "拉", "拉"],
-    ]
+    slots = [list(slot) for slot in zip(*arcs(hyps), strict=True)]
+    assert slots == [[EMPTY, "侬", EMPTY], ["好"] * 3, ["阿"] * 3, [EMPTY, "拉", "拉"]]
     c = combine(["好阿", "侬好阿拉", "好阿拉"], EQUAL3)
     # Slot 1: the empty arc has two votes of three, so 侬 is left out; slot 4: 拉 wins 2:1.
     assert c.text == "好阿拉"
