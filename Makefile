@@ -39,6 +39,7 @@ bench: $(VENV)/.test
 	$(PY) bench/export_report_1m.py
 	$(PY) bench/prefill.py
 	$(PY) bench/tui_latency.py
+	$(PY) bench/consensus_1m.py
 
 clean:
 	rm -rf $(VENV) .venv-swift .pytest_cache .ruff_cache

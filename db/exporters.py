@@ -20,6 +20,7 @@ from db.store import Store
 from db.tasks import PROMPTS, TASKS
 
 EXPORT_FORMATS: tuple[str, ...] = ("wenet", "swift")
+PROVENANCE_CHOICES: tuple[str, ...] = ("all", "human")  # human: no machine-accepted gold
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(...) rebuilds one per call
 _CHUNK = 5000  # rows per write() call
 
@@ -30,17 +31,22 @@ class ExportError(WorkbenchError, ValueError):
 
 def export(
     store: Store, out: str | Path, fmt: str, *, tasks: Sequence[str] = TASKS,
-    status: str = "accepted", subset: str | None = None,
+    status: str = "accepted", subset: str | None = None, provenance: str = "all",
+    tier: str | None = None,
 ) -> int:
     """Write the export and return the number of rows written.
 
     status "accepted" writes accepted utterances with their gold; "all" writes every
-    utterance, the others with their current draft, translation and labels.
+    utterance, the others with their current draft, translation and labels. Accepted rows
+    carry their gold's provenance as a field; provenance "human" leaves out gold a machine
+    accepted (bulk:<system>). `tier` keeps only that consensus tier.
     """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
     if status not in ("accepted", "all"):
         raise ExportError(f"unknown status {status!r}; use accepted or all")
+    if provenance not in PROVENANCE_CHOICES:
+        raise ExportError(f"unknown provenance {provenance!r}; use all or human")
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise ExportError(f"unknown task {', '.join(unknown)}; use some of {', '.join(TASKS)}")
@@ -49,7 +55,7 @@ def export(
         raise ExportError(f"{target}: is a folder")
     if not target.parent.is_dir():
         raise ExportError(f"{target.parent}: no such folder")
-    rows = _utterances(store, status, subset)
+    rows = _utterances(store, status, subset, provenance, tier)
     lines = _wenet_lines(rows) if fmt == "wenet" else _swift_lines(rows, tasks)
     return _write_atomic(target, lines)
 
@@ -57,16 +63,25 @@ def export(
 Batch = list[tuple[Any, ...]]
 
 
-def _utterances(store: Store, status: str, subset: str | None) -> Iterator[Batch]:
+def _utterances(
+    store: Store, status: str, subset: str | None, provenance: str = "all",
+    tier: str | None = None,
+) -> Iterator[Batch]:
     """The selected utterances in key order, a few thousand rows at a time."""
     where, args = [], []
     if status == "accepted":
         where.append("status = 'accepted'")
+    if provenance == "human":
+        where.append("(status != 'accepted' OR IFNULL(provenance, '') NOT LIKE 'bulk:%')")
     if subset is not None:
         where.append("subset = ?")
         args.append(subset)
+    if tier is not None:
+        where.append("tier = ?")
+        args.append(tier)
     sql = (
-        "SELECT key, audio, status, draft, gold, translation, age, gender, emotion, extra "
+        "SELECT key, audio, status, draft, gold, translation, age, gender, emotion, extra, "
+        "CASE WHEN status = 'accepted' THEN provenance END "
         "FROM utterances" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY key"
     )
     # A connection of its own: a long read must not hold the store's lock against the app,
@@ -92,15 +107,18 @@ def _wenet_lines(batches: Iterator[Batch]) -> Iterator[list[str]]:
     q = encode_basestring
     for batch in batches:
         lines = []
-        for key, audio, status, draft, gold, _tr, _age, _gender, _emotion, extra in batch:
+        for key, audio, status, draft, gold, _tr, _age, _gender, _emotion, extra, made in batch:
             txt = _transcript(status, draft, gold) or ""
             if extra:
                 obj = {"key": key, "wav": audio, "txt": txt}
-                # Fields the import did not know come back as they went in, after the three.
+                if made:
+                    obj["provenance"] = made
+                # Fields the import did not know come back as they went in, after these.
                 obj.update((k, v) for k, v in json.loads(extra).items() if k not in obj)
                 lines.append(_ENCODE(obj) + "\n")
             else:
-                lines.append(f'{{"key": {q(key)}, "wav": {q(audio)}, "txt": {q(txt)}}}\n')
+                who = f', "provenance": {q(made)}' if made else ""
+                lines.append(f'{{"key": {q(key)}, "wav": {q(audio)}, "txt": {q(txt)}{who}}}\n')
         yield lines
 
 
@@ -108,7 +126,7 @@ def _swift_lines(batches: Iterator[Batch], tasks: Sequence[str]) -> Iterator[lis
     wanted = [t for t in TASKS if t in tasks]
     for batch in batches:
         lines = []
-        for _key, audio, status, draft, gold, translation, age, gender, emotion, _ in batch:
+        for _key, audio, status, draft, gold, translation, age, gender, emotion, _, made in batch:
             answers = {
                 "asr": _transcript(status, draft, gold),
                 "ast": translation or None,
@@ -120,13 +138,16 @@ def _swift_lines(batches: Iterator[Batch], tasks: Sequence[str]) -> Iterator[lis
                 answer = answers[task]
                 if answer is None:
                     continue
-                lines.append(_ENCODE({
+                row: dict[str, Any] = {
                     "messages": [
                         {"role": "user", "content": PROMPTS[task]},
                         {"role": "assistant", "content": answer},
                     ],
                     "audios": [audio],
-                }) + "\n")
+                }
+                if made:
+                    row["provenance"] = made
+                lines.append(_ENCODE(row) + "\n")
         yield lines
 
 

@@ -35,7 +35,7 @@ IMPORTER = "import"  # the annotator name updates are logged under
 # facts about the file, not content, and are written only with a new audio path.
 CONTENT: tuple[str, ...] = (
     "audio", "subset", "domain", "sub_dialect", "confidence", "dnsmos", "snr", "extra",
-    "draft", "gold", "translation", "age", "gender", "emotion", "status",
+    "draft", "gold", "translation", "age", "gender", "emotion", "status", "provenance",
 )
 _HYP_SQL = (
     "INSERT INTO hypotheses (utt_id, task, system, text, created_at) VALUES (?, ?, ?, ?, ?) "
@@ -429,8 +429,8 @@ def _compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], 
     conflicts: dict[str, Any] = {}
     for name, value in new.items():
         stored = old.get(name)
-        if stored == value:
-            continue
+        if stored == value or (name == "provenance" and stored is not None):
+            continue  # who made a stored gold is a fact an import never rewrites
         if stored is None or (name == "status" and stored == "todo"):
             fills[name] = value
         else:

@@ -10,13 +10,14 @@ Wu normalisation (db.metrics.tokenize(wu_norm=True)), which is the slow path.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from db import metrics
-from db.store import GROUP_FIELDS, Store
+from db.store import DERIVED_META, GROUP_FIELDS, TIERS, Store
 from db.tasks import LABEL_TASKS, TASKS
 
 
@@ -62,6 +63,39 @@ class BleuScore:
 
 
 @dataclass(frozen=True)
+class ProvenanceRow:
+    """Accepted utterances by who made their gold (machine-accepted never counts as human)."""
+
+    provenance: str
+    utterances: int
+    hours: float
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    tier: str
+    system: str
+    size: int
+    committed_at: str | None
+    accepted: int | None
+    cer: float | None
+    cer_low: float | None
+    cer_high: float | None
+    hours: float | None
+
+
+@dataclass(frozen=True)
+class Triage:
+    tiers: dict[str, int]  # utterances per consensus tier
+    unseen: dict[str, int]  # of them still todo
+    audits: list[AuditRow]
+    hours_saved: float  # audio hours accepted unseen (bulk:<system>)
+    # consensus system → voter → share of the consensus's slots where it had the winning arc
+    agreement: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Report:
     gold: int  # accepted utterances with a gold transcript
     group_by: str | None
@@ -70,6 +104,9 @@ class Report:
     labels: list[LabelScore]
     bleu: list[BleuScore]
     wu_norm: list[SystemCer] | None = None  # the same figures after the Wu normalisation
+    oracle: Cer | None = None  # the best non-consensus system of each utterance: the ceiling
+    provenance: list[ProvenanceRow] = field(default_factory=list)
+    triage: Triage | None = None
 
     def to_json(self) -> dict[str, Any]:
         def cer_rows(rows: list[SystemCer]) -> list[dict[str, Any]]:
@@ -90,10 +127,17 @@ class Report:
             "cer_wu_norm": None if self.wu_norm is None else cer_rows(self.wu_norm),
             "labels": [{**asdict(s), "accuracy": s.accuracy} for s in self.labels],
             "bleu": [asdict(b) for b in self.bleu],
+            "oracle": None if self.oracle is None else self.oracle.to_json(),
+            "provenance": [asdict(p) for p in self.provenance],
+            "triage": None if self.triage is None else asdict(self.triage),
         }
 
 
-_GOLD = "u.status = 'accepted' AND u.gold IS NOT NULL"
+# Gold a machine accepted (wuwb bulk-accept) is the consensus itself: it scores nobody.
+_GOLD = (
+    "u.status = 'accepted' AND u.gold IS NOT NULL "
+    "AND IFNULL(u.provenance, 'human') NOT LIKE 'bulk:%'"
+)
 # Utterances drive every join (CROSS JOIN keeps them the outer loop): the hypotheses' primary
 # key starts with utt_id, so both tables are read in order instead of hopping about.
 _JOIN = "FROM utterances u CROSS JOIN hypotheses h ON h.utt_id = u.id"
@@ -106,8 +150,9 @@ _SYSTEMS = (
 
 
 def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = False) -> Report:
-    if group_by is not None and group_by not in GROUP_FIELDS:
-        raise ValueError(f"unknown grouping {group_by!r}; use one of {', '.join(GROUP_FIELDS)}")
+    groupings = (*GROUP_FIELDS, "tier")  # tier: the consensus tier (wuwb consensus)
+    if group_by is not None and group_by not in groupings:
+        raise ValueError(f"unknown grouping {group_by!r}; use one of {', '.join(groupings)}")
     grp = f"IFNULL(u.{group_by}, '')" if group_by else "''"
     # Its own connection: a report over a million rows must not hold the app's lock.
     conn = sqlite3.connect(store.path, timeout=30.0)
@@ -119,7 +164,10 @@ def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = F
         gold = sum(group_gold.values())
         cer: list[SystemCer] = []
         wu: list[SystemCer] | None = [] if wu_norm else None
+        oracle = None
+        derived = _derived(conn)
         if present.get("asr"):
+            oracle = _oracle(conn, derived)
             sums = conn.execute(
                 f"SELECT h.system, {grp}, count(*), sum(h.n), sum(h.s), sum(h.d), sum(h.i), "
                 f"sum(h.n = 0) {_JOIN} AND h.task = 'asr' WHERE h.text IS NOT NULL AND {_GOLD} "
@@ -130,10 +178,60 @@ def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = F
                 wu = _wu_norm(conn, grp, group_gold, group_by is not None)
         labels = _labels(conn) if any(present.get(t) for t in LABEL_TASKS) else []
         bleu = _bleu(conn, present.get("ast", []))
+        provenance = [
+            ProvenanceRow(p, n, h or 0.0) for p, n, h in conn.execute(
+                "SELECT IFNULL(provenance, 'human'), count(*), sum(duration) / 3600.0 "
+                "FROM utterances WHERE status = 'accepted' GROUP BY 1 ORDER BY 1"
+            )
+        ]
+        triage = _triage(conn, provenance) if derived else None
     finally:
         conn.close()
     return Report(gold, group_by, sorted(group_gold.items()) if group_by else [], cer, labels,
-                  bleu, wu)
+                  bleu, wu, oracle, provenance, triage)
+
+
+def _derived(conn: sqlite3.Connection) -> list[str]:
+    row = conn.execute("SELECT value FROM meta WHERE name = ?", (DERIVED_META,)).fetchone()
+    return [] if row is None else list(json.loads(row[0]))
+
+
+def _oracle(conn: sqlite3.Connection, derived: list[str]) -> Cer | None:
+    """Per gold utterance the answer with the fewest errors among the systems that are not
+    consensus ones (SQLite takes the bare columns from the row min() picked)."""
+    marks = ",".join("?" * len(derived)) or "NULL"
+    row = conn.execute(
+        "SELECT count(*), sum(n), sum(s), sum(d), sum(i), sum(n = 0) FROM (SELECT h.n AS n, "
+        "h.s AS s, h.d AS d, h.i AS i, min(h.s + h.d + h.i) "
+        f"{_JOIN} AND h.task = 'asr' WHERE h.text IS NOT NULL AND h.n IS NOT NULL AND {_GOLD} "
+        f"AND h.system NOT IN ({marks}) GROUP BY u.id)",
+        derived,
+    ).fetchone()
+    if not row[0]:
+        return None
+    return Cer(row[1] or 0, row[2] or 0, row[3] or 0, row[4] or 0, row[0], 0, row[5] or 0)
+
+
+def _triage(conn: sqlite3.Connection, provenance: list[ProvenanceRow]) -> Triage:
+    tiers: dict[str, int] = dict.fromkeys(TIERS, 0)
+    unseen: dict[str, int] = dict.fromkeys(TIERS, 0)
+    for tier, total, todo in conn.execute(
+        "SELECT tier, count(*), sum(status = 'todo') FROM utterances WHERE tier IS NOT NULL "
+        "GROUP BY tier"
+    ):
+        tiers[tier], unseen[tier] = total, todo or 0
+    audits = [AuditRow(*r) for r in conn.execute(
+        "SELECT id, tier, system, size, committed_at, accepted, cer, cer_low, cer_high, hours "
+        "FROM audits ORDER BY id"
+    )]
+    agreement: dict[str, dict[str, float]] = {}
+    for name, value in conn.execute("SELECT name, value FROM meta WHERE name LIKE 'consensus:%'"):
+        totals = json.loads(value)["totals"]["agreement"]
+        agreement[name.split(":", 1)[1]] = {
+            s: hit / slots for s, (hit, slots) in sorted(totals.items()) if slots
+        }
+    saved = sum(p.hours for p in provenance if p.provenance.startswith("bulk:"))
+    return Triage(tiers, unseen, audits, saved, agreement)
 
 
 def _tasks_present(conn: sqlite3.Connection) -> dict[str, list[str]]:

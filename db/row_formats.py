@@ -101,12 +101,19 @@ def _extra(obj: dict[str, Any], known: frozenset[str]) -> str | None:
 def _set_transcript(fields: dict[str, Any], text: str, opts: Options) -> None:
     if opts.gold:
         # A benchmark reference: accepted as it stands, an empty one included.
-        fields.update(draft=text, gold=text, status="accepted")
+        fields.update(draft=text, gold=text, status="accepted", provenance="import-gold")
     elif text:
         fields["draft"] = text
 
 
-_WENET_KNOWN = frozenset(("key", "wav", "txt"))
+_WENET_KNOWN = frozenset(("key", "wav", "txt", "provenance"))
+
+
+def _set_provenance(fields: dict[str, Any], obj: dict[str, Any]) -> None:
+    """An exported gold's maker comes back with it: machine-accepted stays machine-accepted."""
+    made = obj.get("provenance")
+    if fields.get("status") == "accepted" and type(made) is str and made:
+        fields["provenance"] = made
 
 
 def parse_wenet(obj: dict[str, Any], opts: Options) -> Row:
@@ -123,6 +130,7 @@ def parse_wenet(obj: dict[str, Any], opts: Options) -> Row:
     if txt is not None:
         _set_transcript(fields, txt, opts)
     if len(obj) > 3 or not _WENET_KNOWN.issuperset(obj):
+        _set_provenance(fields, obj)
         extra = _extra(obj, _WENET_KNOWN)
         if extra is not None:
             fields["extra"] = extra
@@ -131,7 +139,7 @@ def parse_wenet(obj: dict[str, Any], opts: Options) -> Row:
     return Row(key, wav, fields)  # type: ignore[arg-type]
 
 
-_SWIFT_KNOWN = frozenset(("messages", "audios"))
+_SWIFT_KNOWN = frozenset(("messages", "audios", "provenance"))
 
 
 def parse_swift(obj: dict[str, Any], opts: Options) -> Row:
@@ -168,6 +176,7 @@ def parse_swift(obj: dict[str, Any], opts: Options) -> Row:
                 choices = " ".join(LABEL_SETS[task])
                 raise RowError(f"{task} answer {answer!r} is not one of {choices}")
             fields[task] = label
+    _set_provenance(fields, obj)
     extra = _extra(obj, _SWIFT_KNOWN)
     if extra is not None:
         fields["extra"] = extra

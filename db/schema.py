@@ -84,6 +84,40 @@ MIGRATIONS: tuple[str, ...] = (
     -- Utterances changed since they were indexed (new ones are found by id watermark).
     CREATE TABLE fts_dirty (utt_id INTEGER PRIMARY KEY);
     """,
+    # Consensus and triage (wuwb consensus, wuwb bulk-accept).
+    """
+    -- Expected character errors of the consensus (plus the corpus's doubt) and its tier.
+    ALTER TABLE utterances ADD COLUMN risk REAL;
+    ALTER TABLE utterances ADD COLUMN tier TEXT;
+    -- Who made the gold: human, import-gold or bulk:<system>; NULL until accepted.
+    ALTER TABLE utterances ADD COLUMN provenance TEXT;
+    -- The audit that drew this utterance for review (audits.id).
+    ALTER TABLE utterances ADD COLUMN audit INTEGER;
+    -- Per character of a consensus hypothesis: the share of the weight behind it (a byte).
+    ALTER TABLE hypotheses ADD COLUMN agreement BLOB;
+    -- Gold accepted before provenance existed: by a person if a person accepted it.
+    UPDATE utterances SET provenance = CASE WHEN EXISTS (SELECT 1 FROM edits e
+        WHERE e.utt_id = utterances.id AND e.field = 'status' AND e.new = 'accepted'
+        AND e.annotator != 'import') THEN 'human' ELSE 'import-gold' END
+        WHERE status = 'accepted';
+    CREATE INDEX utt_audit ON utterances (audit) WHERE audit IS NOT NULL;
+    CREATE TABLE audits (
+        id INTEGER PRIMARY KEY,
+        tier TEXT NOT NULL,
+        system TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        seed INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        annotator TEXT,
+        -- The estimate the commit was made on, and what it accepted.
+        cer REAL,
+        cer_low REAL,
+        cer_high REAL,
+        committed_at TEXT,
+        accepted INTEGER,
+        hours REAL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -100,6 +134,8 @@ LAZY_INDEXES: dict[str, str] = {
         "ON utterances (IFNULL(disagreement, -1), id)"
     ),
     "status": "CREATE INDEX IF NOT EXISTS utt_status ON utterances (status, key)",
+    "risk": "CREATE INDEX IF NOT EXISTS utt_risk ON utterances (IFNULL(risk, -1), id)",
+    "tier": "CREATE INDEX IF NOT EXISTS utt_tier ON utterances (tier, status)",
 }
 
 

@@ -6,6 +6,7 @@ shared by threads: a lock serialises use of its connection.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -26,16 +27,22 @@ from db.schema import LAZY_INDEXES, migrate
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
 GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
 EDITABLE: tuple[str, ...] = (
-    "draft", "gold", "translation", "age", "gender", "emotion", "status", "note",
+    "draft", "gold", "translation", "age", "gender", "emotion", "status", "note", "provenance",
 )
-SORT_FIELDS: tuple[str, ...] = ("key", "duration", "confidence", "disagreement", "cer")
+SORT_FIELDS: tuple[str, ...] = ("key", "duration", "confidence", "disagreement", "cer", "risk")
 _SORT_EXPR = {
     "key": "u.key",
     "duration": "IFNULL(u.duration, -1)",
     "confidence": "IFNULL(u.confidence, -1)",
     "disagreement": "IFNULL(u.disagreement, -1)",
     "cer": "IFNULL(h.cer, -1)",
+    "risk": "IFNULL(u.risk, -1)",
 }
+# Consensus triage (db.consensus_run, db.triage): the tiers, and who made a gold.
+TIERS: tuple[str, ...] = ("agree", "high", "low")
+PROVENANCES: tuple[str, ...] = ("human", "import-gold", "bulk:")  # bulk:<system>
+HUMAN = "human"
+DERIVED_META = "derived_systems"  # meta row: JSON list of systems made from the others
 _HEAD = 40  # characters of the draft a list row carries
 
 
@@ -64,6 +71,8 @@ class Filter:
     disagreement_min: float | None = None
     disagreement_max: float | None = None
     text: str | None = None
+    tier: str | None = None
+    audit: bool = False  # only utterances an audit drew for review
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class ListRow:
     disagreement: float | None
     draft_head: str
     cursor: Cursor
+    risk: float | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,7 @@ class Hypothesis:
     d: int | None
     i: int | None
     cer: float | None
+    agreement: bytes | None = None  # consensus only: per character, see db.consensus
 
     @property
     def errors(self) -> int | None:
@@ -135,6 +146,10 @@ class Utterance:
     updated_at: str | None
     version: int
     disagreement: float | None
+    risk: float | None
+    tier: str | None
+    provenance: str | None
+    audit: int | None
     hypotheses: tuple[Hypothesis, ...] = field(default=())
 
 
@@ -181,6 +196,7 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         self._indexed: set[str] = set()
+        self.derived = self._derived()  # consensus systems: no voice in the disagreement
 
     # --- opening -----------------------------------------------------------------------
 
@@ -206,6 +222,11 @@ class Store:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+
+    def _derived(self) -> frozenset[str]:
+        row = self.conn.execute("SELECT value FROM meta WHERE name = ?", (DERIVED_META,))
+        found = row.fetchone()
+        return frozenset(json.loads(found[0])) if found else frozenset()
 
     def __enter__(self) -> Store:
         return self
@@ -267,6 +288,14 @@ class Store:
         if filt.disagreement_max is not None:
             where.append("u.disagreement <= ?")
             args.append(filt.disagreement_max)
+        if filt.tier is not None:
+            if filt.tier not in TIERS:
+                raise StoreError(f"unknown tier {filt.tier!r}; use one of {', '.join(TIERS)}")
+            self.ensure_index("tier")
+            where.append("u.tier = ?")
+            args.append(filt.tier)
+        if filt.audit:
+            where.append("u.audit IS NOT NULL")
         if filt.text:
             phrase = spaced(filt.text)
             if phrase:
@@ -299,7 +328,7 @@ class Store:
         sql = (
             f"SELECT u.id, u.key, u.status, u.duration, "
             f"COALESCE(u.subset, u.sub_dialect, u.domain), u.confidence, u.disagreement, "
-            f"substr(u.draft, 1, {_HEAD}), {expr} "
+            f"substr(u.draft, 1, {_HEAD}), {expr}, u.risk "
             f"FROM utterances u {join} "
             + (f"WHERE {' AND '.join(where)} " if where else "")
             + f"ORDER BY {expr} {direction}, u.id {direction}"
@@ -309,7 +338,7 @@ class Store:
     @staticmethod
     def _rows(raw: Iterable[Sequence[Any]]) -> list[ListRow]:
         return [
-            ListRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", (r[8], r[0]))
+            ListRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "", (r[8], r[0]), r[9])
             for r in raw
         ]
 
@@ -404,6 +433,10 @@ class Store:
             raise StoreError(f"cannot edit {', '.join(sorted(bad))}")
         if "status" in changes and changes["status"] not in STATUSES:
             raise StoreError(f"unknown status {changes['status']!r}")
+        if "status" in changes and "provenance" not in changes:
+            # A person's accept makes human gold; leaving accepted, the gold has no maker.
+            accepted = changes["status"] == "accepted"
+            changes = {**changes, "provenance": HUMAN if accepted else None}
         with self.transaction() as conn:
             row = conn.execute(
                 f"SELECT version, {', '.join(EDITABLE)} FROM utterances WHERE id = ?", (utt_id,)
@@ -509,7 +542,8 @@ class Store:
                     updates.append((None, None, None, None, None, utt_id, system))
                     continue
                 tokens = metrics.tokenize(text)
-                by_utt.setdefault(utt_id, []).append(tokens)
+                if system not in self.derived:
+                    by_utt.setdefault(utt_id, []).append(tokens)
                 if only is not None and (utt_id, system) not in only:
                     continue
                 if ref is None:

@@ -270,6 +270,14 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "(WeNet txt is \"\" where there is none) and their current translation and labels",
     )
     p.add_argument("--subset", metavar="NAME", help="only utterances of this subset")
+    p.add_argument(
+        "--provenance", choices=("all", "human"), default="all",
+        help="all (default): every accepted gold, each line naming its maker in a "
+        "'provenance' field (human, import-gold or bulk:SYSTEM); human: leave out the gold "
+        "a machine accepted (wuwb bulk-accept)",
+    )
+    p.add_argument("--tier", choices=("agree", "high", "low"),
+                   help="only utterances of this consensus tier (wuwb consensus)")
     p.set_defaults(func=run_export)
 
 
@@ -280,7 +288,7 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         written = export(
             store, args.out, args.format, tasks=args.tasks, status=args.status,
-            subset=args.subset,
+            subset=args.subset, provenance=args.provenance, tier=args.tier,
         )
     except ExportError as exc:
         raise UserError(str(exc)) from exc
@@ -307,8 +315,9 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
     p.add_argument(
-        "--by", choices=("subset", "domain", "sub-dialect"), default=None,
-        help="also break the CER down by this grouping (one column per group)",
+        "--by", choices=("subset", "domain", "sub-dialect", "tier"), default=None,
+        help="also break the CER down by this grouping (one column per group; tier: the "
+        "consensus tier of wuwb consensus)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON for scripts")
     p.add_argument(
@@ -347,7 +356,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from workbench import cli_prefill, demo, serve
+    from workbench import cli_prefill, cli_triage, demo, serve
 
     # The demo builds its project by running wuwb commands: it gets main to call.
     demo.register(sub, main)
@@ -360,6 +369,7 @@ def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.set_defaults(func=_run_review)
     cli_prefill.register(sub)
     serve.register(sub)
+    cli_triage.register(sub)
 
 
 def _run_review(args: argparse.Namespace) -> int:
@@ -394,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except UserError as exc:
+    except WorkbenchError as exc:  # UserError, and the db layer's own (run as __main__ too)
         print(f"wuwb {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except sqlite3.DatabaseError as exc:

@@ -37,8 +37,9 @@ def test_wenet_export_is_byte_exact(tmp_path: Path, project: Store):
     out = tmp_path / "out.jsonl"
     assert export(project, out, "wenet") == 2
     assert out.read_bytes().decode("utf-8") == (
-        '{"key": "a", "wav": "/d/a.wav", "txt": "IT\'S 3 <unk>"}\n'
-        '{"key": "b", "wav": "/d/b.wav", "txt": "侬好，伐？", "spk": "S2"}\n'
+        '{"key": "a", "wav": "/d/a.wav", "txt": "IT\'S 3 <unk>", "provenance": "import-gold"}\n'
+        '{"key": "b", "wav": "/d/b.wav", "txt": "侬好，伐？", "provenance": "import-gold", '
+        '"spk": "S2"}\n'
     )
 
 
@@ -57,21 +58,25 @@ def test_swift_export_is_byte_exact(tmp_path: Path, project: Store):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == (
         user + '<audio>语音说了什么"}, {"role": "assistant", "content": "IT\'S 3 <unk>"}], '
-        '"audios": ["/d/a.wav"]}'
+        '"audios": ["/d/a.wav"], "provenance": "import-gold"}'
     )
     assert lines[1:] == [
         user + '<audio>语音说了什么"}, {"role": "assistant", "content": "侬好，伐？"}], '
-        '"audios": ["/d/b.wav"]}',
+        '"audios": ["/d/b.wav"], "provenance": "import-gold"}',
         user + '<audio>请仔细聆听这段语音，然后将其内容翻译成普通话。"}, '
-        '{"role": "assistant", "content": "你好，吗？"}], "audios": ["/d/b.wav"]}',
+        '{"role": "assistant", "content": "你好，吗？"}], "audios": ["/d/b.wav"], '
+        '"provenance": "import-gold"}',
         user + '<audio>请根据语音的声学特征，判断说话人的年龄，'
         '从儿童、少年、青年、中年、老年中选一个标签。"}, '
-        '{"role": "assistant", "content": "中年"}], "audios": ["/d/b.wav"]}',
+        '{"role": "assistant", "content": "中年"}], "audios": ["/d/b.wav"], '
+        '"provenance": "import-gold"}',
         user + '<audio>请根据语音的声学特征，判断说话人的性别，从男性、女性中选一个标签。"}, '
-        '{"role": "assistant", "content": "女性"}], "audios": ["/d/b.wav"]}',
+        '{"role": "assistant", "content": "女性"}], "audios": ["/d/b.wav"], '
+        '"provenance": "import-gold"}',
         user + '<audio>请根据语音的声学特征和语义，判断语音的情感，'
         '从中立、高兴、难过、惊讶、生气选一个标签。"}, '
-        '{"role": "assistant", "content": "高兴"}], "audios": ["/d/b.wav"]}',
+        '{"role": "assistant", "content": "高兴"}], "audios": ["/d/b.wav"], '
+        '"provenance": "import-gold"}',
     ]
 
 

@@ -33,6 +33,12 @@ def header_text(utt: Utterance) -> Text:
     if utt.confidence is not None:
         parts.append(f"conf {utt.confidence:.2f}")
     parts.append(utt.status)
+    if utt.risk is not None:  # from wuwb consensus / bulk-accept
+        parts.append(f"risk {utt.risk:.2f} ({utt.tier})")
+    if utt.audit is not None:
+        parts.append("audit")
+    if utt.provenance is not None and utt.provenance != "human":
+        parts.append(f"gold {safe(utt.provenance)}")
     if utt.annotator:
         parts.append(f"by {safe(utt.annotator)}")
     return Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")

@@ -13,7 +13,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from db.store import GROUP_FIELDS, SORT_FIELDS, STATUSES, Filter, Sort
+from db.store import GROUP_FIELDS, SORT_FIELDS, STATUSES, TIERS, Filter, Sort
 from workbench.tui.text import safe
 
 
@@ -73,6 +73,13 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
                     id="status",
                     compact=True,
                 )
+                yield Label("consensus tier")
+                with Horizontal(classes="range"):
+                    yield Select(
+                        [(t, t) for t in TIERS], value=f.tier or Select.NULL, prompt="any",
+                        id="tier",
+                    )
+                    yield Checkbox("audit only", f.audit, id="audit")
                 yield Label("group by")
                 yield Select(
                     [(g, g) for g in GROUP_FIELDS],
@@ -182,6 +189,8 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
             cer_max=_number(q("#cer_max", Input).value, 100),
             disagreement_min=_number(q("#dis_min", Input).value),
             disagreement_max=_number(q("#dis_max", Input).value),
+            tier=_value(q("#tier", Select)),
+            audit=q("#audit", Checkbox).value,
         )
         field = str(_value(q("#sort_field", Select)) or "key")
         system = _value(q("#sort_system", Select))

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from db import metrics
+from db.consensus import LOW_AGREEMENT, decode_agreement
 from db.store import Hypothesis
 from workbench.tui.text import fit_middle, safe
 
@@ -20,6 +21,7 @@ DELETE = "strike red"
 REPLACE_OLD = "strike dim red"
 REPLACE_NEW = "bold yellow"
 MARK = "dim"
+WEAK = "underline"  # added to a consensus character less than LOW_AGREEMENT of the weight chose
 NAME_CELLS = 40  # the widest a system's name column gets
 CER_CELLS = 6  # "100.0%"
 
@@ -36,25 +38,53 @@ _UNIT = re.compile(rf"[^\W_{_CJK}]+\s*|\s+|.")
 _WORDY = re.compile(rf"[^\W_{_CJK}]")
 
 
-def diff_pieces(ref: str, hyp: str) -> list[Text]:
+def weak_positions(hyp: Hypothesis) -> frozenset[int]:
+    """Characters of a consensus hypothesis that less than LOW_AGREEMENT of the weight chose."""
+    shares = decode_agreement(hyp.agreement)
+    if not shares:
+        return frozenset()
+    return frozenset(i for i, share in enumerate(shares) if share is not None
+                     and share < LOW_AGREEMENT)
+
+
+def _hyp_part(text: Text, part: str, style: str | None, at: int, weak: frozenset[int]) -> None:
+    """Append `part` (which starts at `at` in the hypothesis), weak characters underlined."""
+    if not weak or weak.isdisjoint(range(at, at + len(part))):
+        text.append(part, style)
+        return
+    for n, char in enumerate(part):
+        text.append(char, f"{style or ''} {WEAK}".strip() if at + n in weak else style)
+
+
+def diff_pieces(ref: str, hyp: str, weak: frozenset[int] = frozenset()) -> list[Text]:
     """`hyp` with what differs from `ref` marked ([old→new], [+added], [-dropped]), as the
     pieces a line may break between: each marked difference stays whole, and so does a word
-    a difference falls inside of (word[10→XY]x)."""
+    a difference falls inside of (word[10→XY]x). Characters at the `weak` positions of `hyp`
+    are underlined (safe() keeps positions)."""
     pieces: list[tuple[str, Text]] = []  # (the characters it stands for, how it is shown)
+    at = 0  # where in hyp the next part starts
     for op, ref_part, hyp_part in metrics.char_diff(safe(ref), safe(hyp)):
         if op == "equal":
-            pieces += [(unit, Text(unit)) for unit in _UNIT.findall(hyp_part)]
+            for unit in _UNIT.findall(hyp_part):
+                shown = Text()
+                _hyp_part(shown, unit, None, at, weak)
+                pieces.append((unit, shown))
+                at += len(unit)
             continue
         text = Text()
         if _unscored(ref_part + hyp_part):
             text.append(ref_part if op == "delete" else hyp_part, MARK)
         elif op == "insert":
-            text.append("[+", MARK).append(hyp_part, INSERT).append("]", MARK)
+            text.append("[+", MARK)
+            _hyp_part(text, hyp_part, INSERT, at, weak)
+            text.append("]", MARK)
         elif op == "delete":
             text.append("[-", MARK).append(ref_part, DELETE).append("]", MARK)
         else:
             text.append("[", MARK).append(ref_part, REPLACE_OLD).append("→", MARK)
-            text.append(hyp_part, REPLACE_NEW).append("]", MARK)
+            _hyp_part(text, hyp_part, REPLACE_NEW, at, weak)
+            text.append("]", MARK)
+        at += len(hyp_part)
         pieces.append((hyp_part or ref_part, text))
     joined: list[tuple[str, Text]] = []
     for chars, text in pieces:
@@ -134,7 +164,7 @@ def asr_lines(
             parts = list(failed.wrap(console, wrap_at, overflow="fold"))
         else:
             line.append(cer_label(ref, hyp.text).rjust(CER_CELLS) + " ", style="bold")
-            parts = wrap_pieces(diff_pieces(ref, hyp.text), wrap_at, console)
+            parts = wrap_pieces(diff_pieces(ref, hyp.text, weak_positions(hyp)), wrap_at, console)
         for n, part in enumerate(parts):
             if n:
                 line = Text(" " * indent, no_wrap=True, overflow="crop")

@@ -142,7 +142,8 @@ class ReviewScreen(Screen[None]):
         self.player = player
         self.keymap = keymap
         self.filt = Filter(status="todo")
-        self.sort = Sort()
+        # Once `wuwb consensus` has run, the riskiest utterances come first.
+        self.sort = Sort("risk", descending=True) if store.derived else Sort()
         self.choices: Choices | None = None  # read when the filter dialog first opens
         self.project_total: int | None = None
         self.matches: int | None = None
@@ -201,6 +202,10 @@ class ReviewScreen(Screen[None]):
             parts.append(safe(self.filt.group_value))
         if self.filt.text:
             parts.append(f"“{safe(self.filt.text)}”")
+        if self.filt.tier is not None:
+            parts.append(f"tier {self.filt.tier}")
+        if self.filt.audit:
+            parts.append("audit")
         arrow = "↓" if self.sort.descending else "↑"
         parts.append(
             f"sort: {self.sort.field}{' ' + self.sort.system if self.sort.system else ''} {arrow}"

@@ -40,6 +40,14 @@ def disagreement_bar(value: float | None, cells: int = 3) -> str:
     return (BAR[-1] * full + (BAR[part] if full < cells else "")).ljust(cells)[:cells]
 
 
+def doubt_cells(row: ListRow) -> str:
+    """The row's doubt in 3 cells: its consensus risk (expected wrong characters) once
+    `wuwb consensus` has run, else the systems' disagreement as a bar."""
+    if row.risk is None:
+        return disagreement_bar(row.disagreement)
+    return f"{row.risk:3.1f}" if row.risk < 9.95 else f"{min(row.risk, 999):3.0f}"
+
+
 KEY_CELLS = 18  # at most: a long key loses its middle, so the draft keeps its share
 GROUP_CELLS = 12
 FIXED_CELLS = 3 + 1 + 7 + GROUP_CELLS + 1 + 5 + 4  # all but the key and the draft
@@ -60,7 +68,7 @@ def row_parts(row: ListRow, width: int, key_cells: int, selected: bool = False) 
         (duration, _STYLE["cyan"]),
         (fit_middle(safe(row.group or ""), GROUP_CELLS) + " ", _STYLE["magenta"]),
         (confidence, _STYLE["dim"]),
-        (disagreement_bar(row.disagreement) + " ", _STYLE["red"]),
+        (doubt_cells(row) + " ", _STYLE["red"]),
         (fit(safe(row.draft_head), max(width - FIXED_CELLS - key_cells, 0)), None),
     ]
 
