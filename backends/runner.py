@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.console import Console
 from rich.progress import (
@@ -25,6 +25,7 @@ from rich.progress import (
 from backends.base import Backend, BackendError, BackendRunError, Result, Utterance
 from db.store import Filter, HypothesisIn, PendingItem, Store
 from db.tasks import LABEL_SETS, match_label
+from db.timings import TimesError, check
 
 NOT_A_LABEL = "not a label"
 
@@ -83,8 +84,20 @@ def _finish(result: Result, task: str) -> Result:
         return result
     label = match_label(task, result.text)
     if label is None:
-        return Result(result.utt_id, result.text, result.score, NOT_A_LABEL, result.system)
-    return Result(result.utt_id, label, result.score, None, result.system)
+        return replace(result, error=NOT_A_LABEL, times=None)
+    return replace(result, text=label, times=None)
+
+
+def _checked_times(result: Result) -> Result:
+    """A backend's character times kept only when they fit its text (else dropped, not
+    stored wrong: a misaligned highlight is worse than none)."""
+    if result.times is None:
+        return result
+    try:
+        times = check(result.text, result.times)
+    except TimesError:
+        times = None
+    return replace(result, times=times)
 
 
 class Runner:
@@ -111,7 +124,7 @@ class Runner:
         todo = [Utterance(i.id, i.key, i.audio, i.duration) for i in batch if not i.audio_error]
         if todo:
             results += self._run_isolating(todo)
-        return [_finish(r, self.task) for r in results]
+        return [_checked_times(_finish(r, self.task)) for r in results]
 
     def _run_isolating(self, todo: list[Utterance]) -> list[Result]:
         try:
@@ -142,7 +155,8 @@ class Runner:
 
     def write(self, results: Sequence[Result]) -> int:
         return self.store.add_hypotheses(
-            HypothesisIn(r.utt_id, r.system or self.system, self.task, r.text, r.score, r.error)
+            HypothesisIn(r.utt_id, r.system or self.system, self.task, r.text, r.score, r.error,
+                         r.times)
             for r in results
         )
 

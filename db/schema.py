@@ -84,6 +84,11 @@ MIGRATIONS: tuple[str, ...] = (
     -- Utterances changed since they were indexed (new ones are found by id watermark).
     CREATE TABLE fts_dirty (utt_id INTEGER PRIMARY KEY);
     """,
+    """
+    -- Start second of each non-space character of the text, as a JSON array (db.timings),
+    -- from backends that align (CTC, Whisper word timestamps) and timed result files.
+    ALTER TABLE hypotheses ADD COLUMN times TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

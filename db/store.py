@@ -19,9 +19,10 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from db import metrics
+from db import metrics, timings
 from db.errors import WorkbenchError
 from db.schema import LAZY_INDEXES, migrate
+from db.timings import Times
 
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
 GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
@@ -102,6 +103,7 @@ class Hypothesis:
     d: int | None
     i: int | None
     cer: float | None
+    times: Times | None = None  # start second per non-space character (db.timings)
 
     @property
     def errors(self) -> int | None:
@@ -157,6 +159,7 @@ class HypothesisIn:
     text: str | None
     score: float | None = None
     error: str | None = None
+    times: Times | None = None  # checked against the text by the writer (db.timings.check)
 
 
 @dataclass(frozen=True)
@@ -373,7 +376,8 @@ class Store:
                 "ORDER BY task, system",
                 (utt_id,),
             ).fetchall()
-        return Utterance(*row, hypotheses=tuple(Hypothesis(*h) for h in hyps))
+        return Utterance(*row, hypotheses=tuple(
+            Hypothesis(*h[:-1], times=timings.decode(h[-1])) for h in hyps))
 
     def utterance_id(self, key: str) -> int | None:
         with self.lock:
@@ -471,8 +475,9 @@ class Store:
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO hypotheses (utt_id, task, system, text, score, error, "
-                "created_at) VALUES (?,?,?,?,?,?,?)",
-                [(h.utt_id, h.task, h.system, h.text, h.score, h.error, stamp) for h in batch],
+                "created_at, times) VALUES (?,?,?,?,?,?,?,?)",
+                [(h.utt_id, h.task, h.system, h.text, h.score, h.error, stamp,
+                  timings.encode(h.times)) for h in batch],
             )
             self.rescore(conn, ids, {(h.utt_id, h.system) for h in batch if h.task == "asr"})
             conn.executemany("INSERT OR IGNORE INTO fts_dirty VALUES (?)", [(i,) for i in ids])
