@@ -19,7 +19,7 @@ $(VENV)/.core: pyproject.toml
 $(VENV)/.test: $(VENV)/.core scripts/fetch_whisper_base.py scripts/whisper-base.txt
 	sh scripts/system-deps.sh --required
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[test,torch,sherpa,transformers,faster-whisper]'
+	$(PIP) -e '.[test,torch,sherpa,transformers,faster-whisper,ray]'
 	$(PY) scripts/fetch_whisper_base.py $(WHISPER_BASE)
 	touch $@
 

@@ -72,7 +72,7 @@ def test_whisper_base_transcribes_the_mandarin_clips(
                 assert hyp.times is not None
                 assert len(hyp.times) == len(timed_chars(hyp.text))
                 assert list(hyp.times) == sorted(hyp.times)
-                assert 0.0 <= hyp.times[0] and hyp.times[-1] < (utt.duration or 0.0)
+                assert hyp.times[0] >= 0.0 and hyp.times[-1] < (utt.duration or 0.0)
     finally:
         store.close()
     cer = errors / chars
