@@ -368,7 +368,7 @@ def _import_results(store: Store, path: Path, system: str, task: str | None) -> 
                 hyps.append(HypothesisIn(utt_id, name, r.task or "asr", None, r.score, r.error))
             else:
                 hyp = _hypothesis(utt_id, name, r.task or "asr", r.text, result)
-                keep_times = hyp.text == r.text and hyp.error is None
+                keep_times = hyp.task == "asr"  # only a transcript is timed speech
                 hyps.append(HypothesisIn(hyp.utt_id, name, hyp.task, hyp.text, r.score,
                                          hyp.error, r.times if keep_times else None))
         store.add_hypotheses(hyps)

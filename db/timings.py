@@ -65,3 +65,11 @@ def spread(words: Iterable[tuple[str, float, float]]) -> Times:
             # Clamp: aligners may give a word that starts before the previous one ended.
             out.append(max(start + k * step, out[-1] if out else 0.0))
     return tuple(out)
+
+
+def spread_tokens(tokens: Sequence[str], starts: Sequence[float]) -> Times:
+    """Character starts from model tokens and each token's start: a token spans up to the
+    next one's start. "▁" (a word-start mark in BPE units) is whitespace here."""
+    ends = [*starts[1:], starts[-1]] if starts else []
+    return spread((t.replace("▁", " "), s, e) for t, s, e in zip(tokens, starts, ends,
+                                                                  strict=True))
