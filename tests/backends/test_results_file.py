@@ -13,11 +13,11 @@ import pytest
 pytest.importorskip("sherpa_onnx")
 pytest.importorskip("onnx")
 
-from synthetic_models import build_telespeech  # noqa: E402
+from synthetic_models import build_telespeech
 
-from db.hypfiles import read_results  # noqa: E402
-from db.store import Store  # noqa: E402
-from workbench.cli import main  # noqa: E402
+from db.hypfiles import read_results
+from db.store import Store
+from workbench.cli import main
 
 
 @pytest.fixture
