@@ -78,3 +78,20 @@ def test_whisper_base_transcribes_the_mandarin_clips(
     cer = errors / chars
     print(f"whisper-base Mandarin CER {cer:.3f} ({errors}/{chars}); Wu: {answered[WU]}")
     assert cer <= CER_BOUND, answered
+
+
+def test_demo_real_model_prefills_every_clip_beside_the_hand_written_ones(
+        whisper_base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--dir", str(tmp_path), "--real-model", str(whisper_base)]) == 0
+    out, err = capsys.readouterr()
+    assert "whisper-base" in out and "real model" in err  # the report names the system
+    store = Store.open(tmp_path / "demo.db", create=False)
+    try:
+        systems = store.systems("asr")
+        answered = store.conn.execute(
+            "SELECT COUNT(*) FROM hypotheses WHERE system = 'whisper-base' AND text IS NOT NULL"
+        ).fetchone()[0]
+    finally:
+        store.close()
+    assert {"whisper-base", "tele-ctc-ft"} <= set(systems)
+    assert answered == 5
