@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from db.store import GROUP_FIELDS, Conflict, Filter, ListRow, Sort, Store, Utterance
 from db.tasks import LABEL_SETS, LABEL_TASKS
 from workbench.tui.audio import Clip, Player, envelope, load_clip
+from workbench.tui.char_times import play_from
 from workbench.tui.detail import Detail, Editor
 from workbench.tui.filter_screen import Choices, FilterDialog
 from workbench.tui.help_screen import KeysHelp
@@ -638,6 +639,18 @@ class ReviewScreen(Screen[None]):
 
     def action_seek(self, seconds: float) -> None:
         self.player.seek(seconds)  # the player says when it is done: on_player_changed
+
+    def action_play_from_cursor(self) -> None:
+        """Play from the character under the editor cursor (char_times: its time less 0.5 s)."""
+        editor = self.editor
+        index = editor.document.get_index_from_location(editor.cursor_location)
+        start = None if self.utt is None else play_from(editor.text, self.utt.hypotheses, index)
+        if start is None:
+            self.say("no system gave character times for this utterance")
+            return
+        self.player.seek(start - self.player.position)
+        if not self.player.playing:
+            self.player.toggle()
 
     def action_speed(self, steps: int) -> None:
         self.player.step_speed(steps)
