@@ -298,6 +298,8 @@ def result_line(key: str, task: str, system: str, text: str | None, score: float
 
 
 def _first_is_result(path: Path) -> bool:
+    if not path.is_file():
+        return False  # the caller reports a missing file
     for _, obj, _ in read_jsonl(path, on_bad=lambda bad: None):
         return "key" in obj and "messages" not in obj
     return False
