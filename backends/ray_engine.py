@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -103,6 +104,9 @@ def run_ray(items: Sequence[PendingItem], backend_cls: type[Backend], options: B
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the runner's own bar shows progress
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    # The retry limits below are "remote args", deprecated from Ray 2.64 on (the extra pins
+    # Ray below it); the warning is for us, not for the person running prefill.
+    warnings.filterwarnings("ignore", message=".*ray_remote_args.*is deprecated")
     if not items:
         return drive(summary, [], write, console=console, progress=progress)
     rows = [{"id": i.id, "key": i.key, "audio": i.audio,
@@ -121,7 +125,7 @@ def run_ray(items: Sequence[PendingItem], backend_cls: type[Backend], options: B
     def done() -> Iterator[Done]:
         written: set[int] = set()
         failed_in_row = 0
-        for cols in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+        for cols in _guarded(iter(dataset.iter_batches(batch_size=None, batch_format="numpy"))):
             results = [r for r in from_columns(cols) if r.utt_id not in written]
             ids = list(dict.fromkeys(r.utt_id for r in results))
             if not ids:
@@ -135,3 +139,19 @@ def run_ray(items: Sequence[PendingItem], backend_cls: type[Backend], options: B
                     f"{results[0].error}); stopping, what was written is kept")
 
     return drive(summary, done(), write, console=console, progress=progress)
+
+
+def _guarded(stream: Iterator[dict[str, np.ndarray]]) -> Iterator[dict[str, np.ndarray]]:
+    """Ray's own failures (an actor that cannot load the model, one that died past its
+    retries) end the run as a BackendRunError: one line, not a Ray traceback."""
+    while True:
+        try:
+            cols = next(stream)
+        except StopIteration:
+            return
+        except Exception as exc:  # Ray wraps the actor's error in its own types
+            first = str(exc).strip().splitlines()
+            raise BackendRunError(
+                f"Ray stopped: {type(exc).__name__}: {first[-1] if first else ''} "
+                "(what was written is kept; the same command continues)") from exc
+        yield cols

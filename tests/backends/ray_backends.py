@@ -8,18 +8,23 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from backends.base import Backend, BackendRunError, Result, Utterance
+from backends.base import Backend, BackendConfigError, BackendRunError, Result, Utterance
 
 
 class Keyed(Backend):
     """Answers each utterance with its key; synthetic. Options (extra):
     ``crash_marker``: the first call of any actor creates this file and kills its process
     (a dead actor, which Ray restarts and retries); ``bad``: utterances whose key contains it
-    fail (isolated, recorded); ``broken``: every call raises; ``delay``: seconds per call."""
+    fail (isolated, recorded); ``broken``: every call raises; ``delay``: seconds per call;
+    ``no_model``: load() fails, as with a wrong --model."""
 
     name = "keyed"
     tasks = frozenset({"asr"})
     summary = "synthetic"
+
+    def load(self) -> None:
+        if self.options.extra.get("no_model"):
+            raise BackendConfigError("model not found: /nowhere")
 
     def run(self, batch: Sequence[Utterance]) -> list[Result]:
         extra = self.options.extra

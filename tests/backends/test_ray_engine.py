@@ -112,6 +112,14 @@ def test_a_broken_model_stops_the_run_after_three_failed_batches(
                for text, error, _ in got.values())
 
 
+def test_an_actor_that_cannot_load_the_model_ends_the_run_in_one_line(
+        local_ray: None, make_project: MakeProject) -> None:
+    path = make_project(rows(8))
+    with pytest.raises(BackendRunError, match=r"Ray stopped: .*model not found: /nowhere"):
+        run_keyed(path, workers=1, no_model=True)
+    assert answers(path, "keyed") == {}
+
+
 DRIVER = """
 import sys
 import ray
