@@ -15,6 +15,7 @@ from rapidfuzz.distance import Levenshtein
 from db.store import Hypothesis
 
 LEAD = 0.5  # seconds played before the character, so its onset is heard
+SPOKEN = "reverse"  # how the character being played is marked (hypotheses and draft)
 
 
 def per_character(text: str, times: Sequence[float]) -> list[float | None]:
@@ -63,3 +64,35 @@ def play_from(draft: str, hyps: Sequence[Hypothesis], index: int) -> float | Non
         return None
     start = time_at(draft_times(draft, hyp), index)
     return None if start is None else max(start - LEAD, 0.0)
+
+
+def spoken_at(times: Sequence[float | None], position: float) -> int | None:
+    """The character being spoken at ``position``: the last one started by then."""
+    found = None
+    for k, t in enumerate(times):
+        if t is not None:
+            if t > position:
+                break
+            found = k
+    return found
+
+
+class Spoken:
+    """Which character each timed hypothesis, and the draft, is at while the clip plays.
+
+    Built per utterance and draft (the alignment is computed once, not per tick)."""
+
+    def __init__(self, hyps: Sequence[Hypothesis], draft: str) -> None:
+        self.hyps = {h.system: per_character(h.text or "", h.times or ())
+                     for h in hyps if h.task == "asr" and h.text and h.times}
+        best = best_timed(hyps, draft)
+        self.draft = [] if best is None else draft_times(draft, best)
+
+    def at(self, position: float) -> tuple[dict[str, int], int | None]:
+        """(system -> index into its text, index into the draft) at ``position``."""
+        systems = {}
+        for system, times in self.hyps.items():
+            k = spoken_at(times, position)
+            if k is not None:
+                systems[system] = k
+        return systems, spoken_at(self.draft, position)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.segment import Segment
 from rich.text import Text
@@ -13,10 +13,12 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
+from textual.widgets.text_area import Location
 
 from db.store import Hypothesis, Utterance
 from db.tasks import LABEL_TASKS
 from workbench.tui.audio import Player
+from workbench.tui.char_times import SPOKEN
 from workbench.tui.hypotheses import answers, asr_lines
 from workbench.tui.text import fit, safe
 from workbench.tui.waveform import Waveform
@@ -67,16 +69,20 @@ class HypothesisLines(Widget):
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.shown: tuple[tuple[Hypothesis, ...], str, tuple[str, ...]] | None = None
+        self.shown: tuple[tuple[Hypothesis, ...], str, tuple[str, ...],
+                          tuple[tuple[str, int], ...]] | None = None
         self._lines: list[Strip] = []
         self._rendered: tuple[object, int] | None = None  # what `_lines` show, at which width
         self._tallest = (0, 0)  # (width, lines): the most lines shown at that width
 
     def show(
-        self, hyps: Sequence[Hypothesis] | None, ref: str = "", keys: Sequence[str] = ()
+        self, hyps: Sequence[Hypothesis] | None, ref: str = "", keys: Sequence[str] = (),
+        spoken: Mapping[str, int] | None = None,
     ) -> None:
-        """Show these answers with their diffs against `ref`; None shows nothing."""
-        shown = None if hyps is None else (tuple(hyps), ref, tuple(keys))
+        """Show these answers with their diffs against `ref`; None shows nothing. `spoken`
+        marks the character being played in each timed system's answer."""
+        shown = None if hyps is None else (tuple(hyps), ref, tuple(keys),
+                                           tuple(sorted((spoken or {}).items())))
         if shown == self.shown:
             return
         self.shown = shown
@@ -92,7 +98,10 @@ class HypothesisLines(Widget):
             self._rendered = (self.shown, width)
             base = self.rich_style
             console = self.app.console
-            lines = asr_lines(*self.shown, max(width, 1), console) if self.shown else []
+            lines = []
+            if self.shown:
+                hyps, ref, keys, spoken = self.shown
+                lines = asr_lines(hyps, ref, keys, max(width, 1), console, dict(spoken))
             self._lines = [
                 Strip(Segment.apply_style(line.render(console), base)).adjust_cell_length(
                     width, base
@@ -118,8 +127,22 @@ class HypothesisLines(Widget):
 class Editor(TextArea):
     """The draft being corrected; the review screen's priority keys sit above its own."""
 
+    spoken: Location | None = None  # the character being played, marked (char_times)
+
     def on_mount(self) -> None:
         self.cursor_blink = False  # steady: easier to find while listening; snapshots hold
+
+    def show_spoken(self, location: Location | None) -> None:
+        if location != self.spoken:
+            self.spoken = location
+            self._line_cache.clear()  # rendered lines are cached without this mark
+            self.refresh()
+
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        if self.spoken is not None and self.spoken[0] == line_index:
+            line.stylize(SPOKEN, self.spoken[1], self.spoken[1] + 1)
+        return line
 
 
 class Detail(Vertical):
@@ -171,10 +194,11 @@ class Detail(Vertical):
         for name in ("ast", "labels", "note"):
             self._set(name, Text())
 
-    def show_hypotheses(self, utt: Utterance, ref: str, take_keys: list[str]) -> None:
+    def show_hypotheses(self, utt: Utterance, ref: str, take_keys: list[str],
+                        spoken: Mapping[str, int] | None = None) -> None:
         self.shown_ref = ref
         asr = [h for h in utt.hypotheses if h.task == "asr"]
-        self.query_one(HypothesisLines).show(asr, ref, take_keys)
+        self.query_one(HypothesisLines).show(asr, ref, take_keys, spoken)
 
     def show_translations(self, utt: Utterance, take_key: str) -> None:
         said = answers(utt.hypotheses, "ast")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -11,6 +11,7 @@ from rich.text import Text
 
 from db import metrics
 from db.store import Hypothesis
+from workbench.tui.char_times import SPOKEN
 from workbench.tui.text import fit_middle, safe
 
 # Styles per diff op; the brackets keep a diff readable without colour.
@@ -28,21 +29,40 @@ def _unscored(part: str) -> bool:
     return all(unicodedata.category(c)[0] in "PZ" for c in part)
 
 
-def diff_text(ref: str, hyp: str) -> Text:
-    """`hyp` with what differs from `ref` marked: [old→new], [+added], [-dropped]."""
+def diff_text(ref: str, hyp: str, spoken: int | None = None) -> Text:
+    """`hyp` with what differs from `ref` marked: [old→new], [+added], [-dropped]; its
+    character `spoken` (being played) marked too."""
     text = Text(no_wrap=False)
+    at = 0  # where in hyp the next hyp_part starts
+
+    def add(part: str, style: str = "") -> None:
+        nonlocal at
+        k = -1 if spoken is None else spoken - at
+        if 0 <= k < len(part):
+            text.append(part[:k], style).append(part[k], f"{style} {SPOKEN}".strip())
+            text.append(part[k + 1 :], style)
+        else:
+            text.append(part, style)
+        at += len(part)
+
     for op, ref_part, hyp_part in metrics.char_diff(safe(ref), safe(hyp)):
         if op == "equal":
-            text.append(hyp_part)
+            add(hyp_part)
         elif _unscored(ref_part + hyp_part):
-            text.append(ref_part if op == "delete" else hyp_part, MARK)
+            if op == "delete":
+                text.append(ref_part, MARK)
+            else:
+                add(hyp_part, MARK)
         elif op == "insert":
-            text.append("[+", MARK).append(hyp_part, INSERT).append("]", MARK)
+            text.append("[+", MARK)
+            add(hyp_part, INSERT)
+            text.append("]", MARK)
         elif op == "delete":
             text.append("[-", MARK).append(ref_part, DELETE).append("]", MARK)
         else:
             text.append("[", MARK).append(ref_part, REPLACE_OLD).append("→", MARK)
-            text.append(hyp_part, REPLACE_NEW).append("]", MARK)
+            add(hyp_part, REPLACE_NEW)
+            text.append("]", MARK)
     return text
 
 
@@ -54,7 +74,8 @@ def cer_label(ref: str | None, hyp: str | None) -> str:
 
 
 def asr_lines(
-    hyps: Sequence[Hypothesis], ref: str, take_keys: Sequence[str], width: int, console: Console
+    hyps: Sequence[Hypothesis], ref: str, take_keys: Sequence[str], width: int, console: Console,
+    spoken: Mapping[str, int] | None = None,
 ) -> list[Text]:
     """One row per system: take-key, name, CER against `ref`, and the diff against it.
 
@@ -78,7 +99,7 @@ def asr_lines(
             answer = Text("failed: " + safe(hyp.error or "no answer"), style="italic red")
         else:
             line.append(cer_label(ref, hyp.text).rjust(CER_CELLS) + " ", style="bold")
-            answer = diff_text(ref, hyp.text)
+            answer = diff_text(ref, hyp.text, (spoken or {}).get(hyp.system))
         for n, part in enumerate(answer.wrap(console, max(width - indent, 8), overflow="fold")):
             if n:
                 line = Text(" " * indent, no_wrap=True, overflow="crop")
