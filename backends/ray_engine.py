@@ -109,11 +109,19 @@ def run_ray(items: Sequence[PendingItem], backend_cls: type[Backend], options: B
     warnings.filterwarnings("ignore", message=".*ray_remote_args.*is deprecated")
     if not items:
         return drive(summary, [], write, console=console, progress=progress)
-    rows = [{"id": i.id, "key": i.key, "audio": i.audio,
-             "duration": math.nan if i.duration is None else i.duration,
-             "audio_error": i.audio_error or ""} for i in items]
-    blocks = max(1, min(len(rows) // batch_size, 1000))
-    dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
+    import pyarrow as pa
+
+    # Columns, not a dict per row: a million pending utterances stay a few tens of MB. About
+    # one batch per block, so results stream back (and are written) batch by batch.
+    table = pa.table({
+        "id": [i.id for i in items], "key": [i.key for i in items],
+        "audio": [i.audio for i in items],
+        "duration": [math.nan if i.duration is None else i.duration for i in items],
+        "audio_error": [i.audio_error or "" for i in items],
+    })
+    step = max(batch_size, -(-len(items) // 1000))  # at most ~1000 blocks
+    blocks = [table.slice(start, step) for start in range(0, len(items), step)]
+    dataset = ray.data.from_arrow(blocks).map_batches(
         PrefillActor, batch_size=batch_size, batch_format="numpy",
         fn_constructor_kwargs={"backend_cls": backend_cls, "options": options,
                                "on_gpu": gpus_per_worker > 0},
