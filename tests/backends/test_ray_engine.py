@@ -126,7 +126,7 @@ import ray
 from test_ray_engine import run_keyed
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
          runtime_env={"env_vars": {"PYTHONPATH": sys.argv[2]}})
-run_keyed(__import__("pathlib").Path(sys.argv[1]), delay=0.3)
+run_keyed(__import__("pathlib").Path(sys.argv[1]), delay=0.5)
 """
 
 
