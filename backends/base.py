@@ -57,7 +57,8 @@ class Result:
 
     ``text`` None with an ``error`` is a failure; a label task's off-label answer keeps its raw
     text and carries the error "not a label". ``system`` overrides the run's system name for
-    backends that produce several systems at once (wenet-cli with several modes).
+    backends that produce several systems at once (wenet-cli with several modes). ``times``
+    is the start second of each non-space character of ``text``, from backends that align.
     """
 
     utt_id: int
@@ -65,6 +66,12 @@ class Result:
     score: float | None = None
     error: str | None = None
     system: str | None = None
+    times: tuple[float, ...] | None = None
+
+
+# What ``InProcessBackend.infer`` gives per waveform: text and score, and character start
+# times from the backends that can align.
+Decoded = tuple[str, float | None] | tuple[str, float | None, tuple[float, ...] | None]
 
 
 @dataclass(slots=True)
@@ -160,10 +167,11 @@ class InProcessBackend(Backend):
                 results.append(Result(utt.id, None, error=str(exc)))
         if loaded:
             outputs = self.infer([wave for _, wave in loaded])
-            for (utt, _), (text, score) in zip(loaded, outputs, strict=True):
-                results.append(Result(utt.id, text, score))
+            for (utt, _), (text, score, *times) in zip(loaded, outputs, strict=True):
+                results.append(Result(utt.id, text, score, times=times[0] if times else None))
         return results
 
     @abstractmethod
-    def infer(self, waves: list[np.ndarray]) -> list[tuple[str, float | None]]:
-        """Text and optional score for each 16 kHz mono float32 waveform."""
+    def infer(self, waves: list[np.ndarray]) -> Sequence[Decoded]:
+        """Text, optional score (and optionally character times) for each 16 kHz mono
+        float32 waveform."""

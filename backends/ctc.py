@@ -105,3 +105,39 @@ def rescore(
         scores.append(left * (1.0 - reverse_weight) + right * reverse_weight
                       + hyp.score * ctc_weight)
     return scores
+
+
+def align(log_probs: np.ndarray, tokens: Sequence[int], blank: int = 0) -> list[int] | None:
+    """The first frame of each token on the most probable CTC path that spells ``tokens``
+    (Viterbi over the blank-interleaved labels, as CTC forced alignment is done); None if the
+    frames are too few to spell them."""
+    if not tokens:
+        return []
+    labels = np.array([blank, *[x for t in tokens for x in (t, blank)]])
+    states = len(labels)
+    emit = log_probs[:, labels]  # (T, S)
+    # A state may be entered from two back when it is a token unlike the one two back.
+    skip = np.zeros(states, dtype=bool)
+    skip[2:] = (labels[2:] != blank) & (labels[2:] != labels[:-2])
+    score = np.full(states, NEG_INF)
+    score[: min(2, states)] = emit[0, : min(2, states)]
+    back = np.zeros((len(emit), states), dtype=np.int8)  # states moved: 0, 1 or 2
+    for t in range(1, len(emit)):
+        one = np.concatenate(([NEG_INF], score[:-1]))
+        two = np.where(skip, np.concatenate(([NEG_INF, NEG_INF], score[:-2])), NEG_INF)
+        moves = np.stack([score, one, two])
+        back[t] = moves.argmax(axis=0)
+        score = moves[back[t], np.arange(states)] + emit[t]
+    last = states - 1 if states == 1 or score[-1] >= score[-2] else states - 2
+    if score[last] == NEG_INF:
+        return None
+    path = [0] * len(emit)
+    state = last
+    for t in range(len(emit) - 1, -1, -1):
+        path[t] = state
+        state -= int(back[t, state])
+    first: dict[int, int] = {}
+    for t, state in enumerate(path):
+        if state % 2 == 1:
+            first.setdefault(state // 2, t)
+    return [first[k] for k in range(len(tokens))]

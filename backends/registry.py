@@ -20,6 +20,7 @@ BUILTINS: dict[str, str] = {
     "wenet-jit": "backends.wenet_jit:WenetJitBackend",
     "sherpa-onnx": "backends.sherpa:SherpaOnnxBackend",
     "transformers": "backends.hf:TransformersBackend",
+    "faster-whisper": "backends.faster_whisper:FasterWhisperBackend",
 }
 
 

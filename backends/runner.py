@@ -9,8 +9,8 @@ whose id % n == i, so n machines share a corpus without talking to each other.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from rich.console import Console
 from rich.progress import (
@@ -25,6 +25,7 @@ from rich.progress import (
 from backends.base import Backend, BackendError, BackendRunError, Result, Utterance
 from db.store import Filter, HypothesisIn, PendingItem, Store
 from db.tasks import LABEL_SETS, match_label
+from db.timings import TimesError, check
 
 NOT_A_LABEL = "not a label"
 
@@ -83,26 +84,31 @@ def _finish(result: Result, task: str) -> Result:
         return result
     label = match_label(task, result.text)
     if label is None:
-        return Result(result.utt_id, result.text, result.score, NOT_A_LABEL, result.system)
-    return Result(result.utt_id, label, result.score, None, result.system)
+        return replace(result, error=NOT_A_LABEL, times=None)
+    return replace(result, text=label, times=None)
 
 
-class Runner:
-    """One prefill run: a loaded backend and the store its answers go to."""
+def _checked_times(result: Result) -> Result:
+    """A backend's character times kept only when they fit its text (else dropped, not
+    stored wrong: a misaligned highlight is worse than none)."""
+    if result.times is None:
+        return result
+    try:
+        times = check(result.text, result.times)
+    except TimesError:
+        times = None
+    return replace(result, times=times)
 
-    def __init__(self, store: Store, backend: Backend) -> None:
-        self.store = store
+
+class BatchRunner:
+    """Runs batches through a loaded backend. It never touches a store, so the plain runner,
+    ``--out`` files and Ray actors all run a batch the same way."""
+
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.system = backend.options.system
         self.task = backend.options.task
         self.systems = backend.systems()
-
-    def work(self, *, filt: Filter | None = None, shard: tuple[int, int] = (0, 1),
-             only_missing: bool = True, limit: int | None = None) -> list[PendingItem]:
-        # Every system of a run is written in the same transaction, so the first one tells
-        # what is still to do for all of them.
-        return list(self.store.pending(self.systems[0], self.task, filt=filt, shard=shard,
-                                       only_missing=only_missing, limit=limit))
 
     def run_batch(self, batch: Sequence[PendingItem]) -> list[Result]:
         """Results for every utterance of the batch, failures included, ready to write."""
@@ -111,7 +117,7 @@ class Runner:
         todo = [Utterance(i.id, i.key, i.audio, i.duration) for i in batch if not i.audio_error]
         if todo:
             results += self._run_isolating(todo)
-        return [_finish(r, self.task) for r in results]
+        return [_checked_times(_finish(r, self.task)) for r in results]
 
     def _run_isolating(self, todo: list[Utterance]) -> list[Result]:
         try:
@@ -140,11 +146,65 @@ class Runner:
                            Result(utt.id, None, error="no answer from the backend", system=system))
         return out
 
+
+class Runner(BatchRunner):
+    """One prefill run: a loaded backend and the store its answers go to."""
+
+    def __init__(self, store: Store, backend: Backend) -> None:
+        super().__init__(backend)
+        self.store = store
+
+    def work(self, *, filt: Filter | None = None, shard: tuple[int, int] = (0, 1),
+             only_missing: bool = True, limit: int | None = None) -> list[PendingItem]:
+        # Every system of a run is written in the same transaction, so the first one tells
+        # what is still to do for all of them.
+        return list(self.store.pending(self.systems[0], self.task, filt=filt, shard=shard,
+                                       only_missing=only_missing, limit=limit))
+
     def write(self, results: Sequence[Result]) -> int:
         return self.store.add_hypotheses(
-            HypothesisIn(r.utt_id, r.system or self.system, self.task, r.text, r.score, r.error)
+            HypothesisIn(r.utt_id, r.system or self.system, self.task, r.text, r.score, r.error,
+                         r.times)
             for r in results
         )
+
+
+Done = tuple[Sequence[PendingItem], list[Result]]  # a finished batch and its results
+
+
+def drive(summary: Summary, done: Iterable[Done], write: Callable[[list[Result]], object], *,
+          console: Console | None = None, progress: bool = True) -> Summary:
+    """Write each finished batch as it arrives, counting it into ``summary`` and the bar."""
+    console = console or Console(stderr=True)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=console, disable=not progress, transient=False,
+    )
+    start = time.perf_counter()
+    with bar:
+        job = bar.add_task(f"{summary.system} {summary.task}", total=summary.pending, speed="")
+        for batch, results in done:
+            write(results)
+            summary.written += len(batch)
+            summary.failed += len({r.utt_id for r in results if r.text is None})
+            summary.off_label += len({r.utt_id for r in results if r.error == NOT_A_LABEL})
+            summary.audio_seconds += sum(i.duration or 0.0 for i in batch)
+            summary.wall_seconds = time.perf_counter() - start
+            bar.update(job, advance=len(batch),
+                       speed=f"{summary.utt_per_second:.1f} utt/s · RTF {summary.rtf:.3f}")
+    summary.wall_seconds = time.perf_counter() - start
+    return summary
+
+
+def run_in_process(runner: BatchRunner, items: Sequence[PendingItem], size: int,
+                   max_seconds: float | None, summary: Summary) -> Iterator[Done]:
+    """Batches run here, one after another; model time is counted into ``summary``."""
+    for batch in batches(items, size, max_seconds):
+        tick = time.perf_counter()
+        results = runner.run_batch(batch)
+        summary.model_seconds += time.perf_counter() - tick
+        yield batch, results
 
 
 def prefill(
@@ -165,26 +225,5 @@ def prefill(
     items = runner.work(filt=filt, shard=shard, only_missing=only_missing, limit=limit)
     summary = Summary(runner.system, runner.task, pending=len(items))
     size = batch_size or backend.default_batch_size
-    console = console or Console(stderr=True)
-    bar = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=console, disable=not progress, transient=False,
-    )
-    start = time.perf_counter()
-    with bar:
-        job = bar.add_task(f"{runner.system} {runner.task}", total=len(items), speed="")
-        for batch in batches(items, size, max_batch_seconds):
-            tick = time.perf_counter()
-            results = runner.run_batch(batch)
-            summary.model_seconds += time.perf_counter() - tick
-            runner.write(results)
-            summary.written += len(batch)
-            summary.failed += len({r.utt_id for r in results if r.text is None})
-            summary.off_label += len({r.utt_id for r in results if r.error == NOT_A_LABEL})
-            summary.audio_seconds += sum(i.duration or 0.0 for i in batch)
-            summary.wall_seconds = time.perf_counter() - start
-            bar.update(job, advance=len(batch),
-                       speed=f"{summary.utt_per_second:.1f} utt/s · RTF {summary.rtf:.3f}")
-    summary.wall_seconds = time.perf_counter() - start
-    return summary
+    done = run_in_process(runner, items, size, max_batch_seconds, summary)
+    return drive(summary, done, runner.write, console=console, progress=progress)

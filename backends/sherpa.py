@@ -21,9 +21,11 @@ from backends.base import (
     BackendConfigError,
     BackendOptions,
     BackendUnavailable,
+    Decoded,
     InProcessBackend,
 )
 from backends.external import parse_env
+from db.timings import Times, spread_tokens
 
 # Where each role's file usually sits in an export folder, most preferred first.
 PATTERNS: dict[str, tuple[str, ...]] = {
@@ -138,7 +140,7 @@ class SherpaOnnxBackend(InProcessBackend):
                                               self.model_type.factory)
         self.recognizer = factory(**self.kwargs())
 
-    def infer(self, waves: list[np.ndarray]) -> list[tuple[str, float | None]]:
+    def infer(self, waves: list[np.ndarray]) -> list[Decoded]:
         # Each utterance becomes one or more streams (fixed-window models); one call decodes
         # them all, which is where sherpa-onnx batches.
         pieces: list[list[Any]] = []
@@ -153,5 +155,19 @@ class SherpaOnnxBackend(InProcessBackend):
             pieces.append(streams)
         self.recognizer.decode_streams([s for streams in pieces for s in streams])
         joiner = " " if self.kind == "whisper" else ""
-        return [(joiner.join(s.result.text.strip() for s in streams).strip(), None)
-                for streams in pieces]
+        return [(joiner.join(s.result.text.strip() for s in streams).strip(), None,
+                 self._times(streams)) for streams in pieces]
+
+    def _times(self, streams: list[Any]) -> Times | None:
+        """Character starts from the tokens' ``timestamps`` (CTC models give one per token;
+        others give none). Each window's times are moved by its offset in the utterance."""
+        tokens: list[str] = []
+        starts: list[float] = []
+        for n, stream in enumerate(streams):
+            got, at = list(stream.result.tokens), list(stream.result.timestamps)
+            if len(at) != len(got):
+                return None
+            offset = n * (self.model_type.window or 0.0)
+            tokens += got
+            starts += [offset + t for t in at]
+        return spread_tokens(tokens, starts) if tokens else None

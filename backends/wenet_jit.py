@@ -21,10 +21,13 @@ from backends.base import (
     BackendConfigError,
     BackendOptions,
     BackendUnavailable,
+    Decoded,
     InProcessBackend,
 )
+from db.timings import Times, spread_tokens
 
 MODES = ("ctc_greedy_search", "ctc_prefix_beam_search", "attention_rescoring")
+FRAME_SHIFT = 0.01  # seconds per fbank frame
 
 
 def fbank(wave: np.ndarray, num_mel_bins: int = 80) -> np.ndarray:
@@ -119,33 +122,48 @@ class WenetJitBackend(InProcessBackend):
         self.sos = int(self.model.sos_symbol())
         self.eos = int(self.model.eos_symbol())
         self.bidirectional = bool(self.model.is_bidirectional_decoder())
+        self.subsampling = int(self.model.subsampling_rate())
 
-    def infer(self, waves: list[np.ndarray]) -> list[tuple[str, float | None]]:
+    def infer(self, waves: list[np.ndarray]) -> list[Decoded]:
         import torch
 
         # The export decodes one utterance per call: forward_encoder_chunk takes no lengths,
         # so padding a batch would leak into full-context attention.
-        out: list[tuple[str, float | None]] = []
+        out: list[Decoded] = []
         with torch.inference_mode():
             for wave in waves:
-                tokens, score = self._decode(torch, wave)
-                out.append((detokenize(tokens, self.units), score))
+                tokens, score, log_probs = self._decode(torch, wave)
+                out.append((detokenize(tokens, self.units), score,
+                            self._times(log_probs, tokens)))
         return out
 
-    def _decode(self, torch: Any, wave: np.ndarray) -> tuple[list[int], float]:
+    def _times(self, log_probs: np.ndarray | None, tokens: list[int]) -> Times | None:
+        """Character starts from the CTC alignment of the chosen tokens (whichever search
+        chose them): an encoder frame is subsampling_rate fbank frames of 10 ms."""
+        if log_probs is None or not tokens:
+            return None
+        frames = ctc.align(log_probs, tokens)
+        if frames is None:
+            return None
+        seconds = self.subsampling * FRAME_SHIFT
+        return spread_tokens([self.units.get(t, "<unk>") for t in tokens],
+                             [f * seconds for f in frames])
+
+    def _decode(self, torch: Any,
+                wave: np.ndarray) -> tuple[list[int], float, np.ndarray | None]:
         feats = fbank(wave, self.num_mel_bins)
         if len(feats) == 0:
-            return [], 0.0
+            return [], 0.0, None
         x = torch.from_numpy(feats).unsqueeze(0).to(self.device)
         empty = torch.zeros(0, 0, 0, 0, device=self.device)
         encoder_out, _, _ = self.model.forward_encoder_chunk(x, 0, -1, empty, empty)
         log_probs = self.model.ctc_activation(encoder_out)[0].float().cpu().numpy()
         if self.mode == "ctc_greedy_search":
-            return ctc.greedy(log_probs)
+            return (*ctc.greedy(log_probs), log_probs)
         hyps = ctc.prefix_beam_search(log_probs, self.beam)
         if self.mode == "ctc_prefix_beam_search":
-            return list(hyps[0].tokens), hyps[0].score
-        return self._rescore(torch, hyps, encoder_out)
+            return list(hyps[0].tokens), hyps[0].score, log_probs
+        return (*self._rescore(torch, hyps, encoder_out), log_probs)
 
     def _rescore(self, torch: Any, hyps: list[ctc.Hypothesis],
                  encoder_out: Any) -> tuple[list[int], float]:

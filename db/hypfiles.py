@@ -1,9 +1,11 @@
 """Hypotheses written by other tools (shared/FORMATS.md §4), read and attached to utterances.
 
 Readers (reused by the backends): `read_wenet_text` for recognize.py's `R/<mode>/text` and for
-`key<TAB>text` files, `read_swift_results` for `swift infer` result JSONL. `import_hypotheses`
-ties answers to the project's utterances: unknown keys are reported, not inserted; a
-re-import replaces that system's answer for that task on the utterances the file names.
+`key<TAB>text` files, `read_swift_results` for `swift infer` result JSONL, `read_results` for
+the workbench's own results JSONL (`wuwb prefill --out`, the one form with character times).
+`import_hypotheses` ties answers to the project's utterances: unknown keys are reported, not
+inserted; a re-import replaces that system's answer for that task on the utterances the file
+names.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from db.errors import WorkbenchError
 from db.jsonl import BadLine, OnBad, raise_bad, read_jsonl
 from db.store import HypothesisIn, Store
 from db.tasks import LABEL_TASKS, TASKS, match_label, task_of_prompt
+from db.timings import Times, TimesError, check
 
-HYP_FORMATS: tuple[str, ...] = ("wenet-text", "swift-results", "tsv")
+HYP_FORMATS: tuple[str, ...] = ("wenet-text", "swift-results", "tsv", "results")
 NOT_A_LABEL = "not a label"
 _BATCH = 5000
 _SHOW_UNKNOWN = 10  # unknown keys listed one by one; the rest are counted
@@ -96,6 +101,7 @@ class HypImport:
     unknown: int = 0
     unknown_keys: list[str] = field(default_factory=list)
     not_labels: int = 0
+    failed: int = 0  # results-file lines that record a failure (stored as such)
     bad: list[BadLine] = field(default_factory=list)
 
     def unknown_lines(self) -> list[str]:
@@ -111,6 +117,8 @@ class HypImport:
         parts = [f"{self.path}: {self.system}: {tasks} written", f"{self.unknown} unknown keys"]
         if self.not_labels:
             parts.append(f"{self.not_labels} answers not a label (kept raw)")
+        if self.failed:
+            parts.append(f"{self.failed} recorded failures")
         if self.bad:
             parts.append(f"{len(self.bad)} bad lines")
         return ", ".join(parts)
@@ -121,7 +129,7 @@ def sniff_format(path: str | Path) -> str:
     if p.is_dir() or p.name == "text":
         return "wenet-text"
     if p.suffix == ".jsonl" or p.name.endswith(".jsonl.txt"):
-        return "swift-results"
+        return "results" if _first_is_result(p) else "swift-results"
     with open(p, encoding="utf-8", errors="replace") as f:
         first = next((line for line in f if line.strip()), "")
     return "tsv" if "\t" in first else "wenet-text"
@@ -154,6 +162,8 @@ def import_hypotheses(
         raise HypFileError(f"{p}: no such file")
     if fmt == "swift-results":
         return [_import_swift(store, p, system, task)]
+    if fmt == "results":
+        return _import_results(store, p, system, task)
     return [_import_keyed(store, p, system, task or "asr", "\t" if fmt == "tsv" else " ")]
 
 
@@ -254,3 +264,126 @@ def _match_by_path(
 
 def _stem(audio: str) -> str:
     return os.path.splitext(os.path.basename(audio))[0]
+
+
+# --- results JSONL: `wuwb prefill --out`, and the timed form ----------------------------------
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    """One line of a results file: {"key", "text", optional "task", "system", "score",
+    "error", "times"}; text null is a failure whose reason is "error"."""
+
+    key: str
+    text: str | None
+    line_no: int
+    task: str | None = None
+    system: str | None = None
+    score: float | None = None
+    error: str | None = None
+    times: Times | None = None
+
+
+def result_line(key: str, task: str, system: str, text: str | None, score: float | None,
+                error: str | None, times: Times | None) -> bytes:
+    """The results-file line `read_results` reads back (without the optional nulls)."""
+    obj: dict[str, Any] = {"key": key, "task": task, "system": system, "text": text}
+    if score is not None:
+        obj["score"] = round(score, 6)
+    if error is not None:
+        obj["error"] = error
+    if times is not None:
+        obj["times"] = [round(t, 3) for t in times]
+    return orjson.dumps(obj) + b"\n"
+
+
+def _first_is_result(path: Path) -> bool:
+    if not path.is_file():
+        return False  # the caller reports a missing file
+    for _, obj, _ in read_jsonl(path, on_bad=lambda bad: None):
+        return "key" in obj and "messages" not in obj
+    return False
+
+
+def _optional_str(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is not None and type(value) is not str:
+        raise ValueError(f"{name!r} must be a string")
+    return value
+
+
+def _result(obj: dict[str, Any], line_no: int) -> ResultLine:
+    key = obj.get("key")
+    if type(key) is not str or not key.strip():
+        raise ValueError("'key' must be a non-empty string")
+    if "text" not in obj:
+        raise ValueError("no 'text' (null records a failure)")
+    text = _optional_str(obj, "text")
+    error = _optional_str(obj, "error")
+    if text is None and error is None:
+        raise ValueError("'text' is null but no 'error' says why")
+    task = _optional_str(obj, "task")
+    if task is not None and task not in TASKS:
+        raise ValueError(f"unknown task {task!r}")
+    score = obj.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+        raise ValueError("'score' must be a number")
+    times = obj.get("times")
+    if times is not None:
+        if type(times) is not list:
+            raise ValueError("'times' must be a list of seconds, one per non-space character")
+        try:
+            times = check(text, times)
+        except TimesError as exc:
+            raise ValueError(f"times: {exc}") from exc
+    return ResultLine(key, text, line_no, task, _optional_str(obj, "system"),
+                      None if score is None else float(score), error, times)
+
+
+def read_results(path: str | Path, on_bad: OnBad = raise_bad) -> Iterator[ResultLine]:
+    """Lines of a results file; unusable ones go to on_bad as `FILE:LINE: reason`."""
+    for line_no, obj, _ in read_jsonl(path, on_bad):
+        try:
+            yield _result(obj, line_no)
+        except ValueError as exc:
+            on_bad(BadLine(path, line_no, str(exc)))
+
+
+def _import_results(store: Store, path: Path, system: str, task: str | None) -> list[HypImport]:
+    """A line's own system wins over ``system`` (a multi-mode run writes several); ``task``
+    keeps only lines of that task (a line without one is asr)."""
+    results: dict[str, HypImport] = {}
+    bad: list[BadLine] = []
+    batch: list[ResultLine] = []
+
+    def flush() -> None:
+        ids = store.ids_for_keys([r.key for r in batch])
+        hyps = []
+        for r in batch:
+            name = r.system or system
+            result = results.setdefault(name, HypImport(str(path), name, "results"))
+            utt_id = ids.get(r.key)
+            if utt_id is None:
+                _note_unknown(result, r.key)
+            elif r.text is None:
+                result.failed += 1
+                hyps.append(HypothesisIn(utt_id, name, r.task or "asr", None, r.score, r.error))
+            else:
+                hyp = _hypothesis(utt_id, name, r.task or "asr", r.text, result)
+                keep_times = hyp.task == "asr"  # only a transcript is timed speech
+                hyps.append(HypothesisIn(hyp.utt_id, name, hyp.task, hyp.text, r.score,
+                                         hyp.error, r.times if keep_times else None))
+        store.add_hypotheses(hyps)
+        batch.clear()
+
+    for r in read_results(path, on_bad=bad.append):
+        if task is not None and (r.task or "asr") != task:
+            continue
+        batch.append(r)
+        if len(batch) >= _BATCH:
+            flush()
+    flush()
+    if not results:
+        results[system] = HypImport(str(path), system, "results")
+    next(iter(results.values())).bad = bad  # bad lines are the file's, reported once
+    return list(results.values())

@@ -118,6 +118,11 @@ MIGRATIONS: tuple[str, ...] = (
         hours REAL
     );
     """,
+    """
+    -- Start second of each non-space character of the text, as a JSON array (db.timings),
+    -- from backends that align (CTC, Whisper word timestamps) and timed result files.
+    ALTER TABLE hypotheses ADD COLUMN times TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,9 +20,10 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from db import metrics
+from db import metrics, timings
 from db.errors import WorkbenchError
 from db.schema import LAZY_INDEXES, migrate
+from db.timings import Times
 
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
 GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
@@ -113,6 +114,7 @@ class Hypothesis:
     i: int | None
     cer: float | None
     agreement: bytes | None = None  # consensus only: per character, see db.consensus
+    times: Times | None = None  # start second per non-space character (db.timings)
 
     @property
     def errors(self) -> int | None:
@@ -167,6 +169,7 @@ class HypothesisIn:
     text: str | None
     score: float | None = None
     error: str | None = None
+    times: Times | None = None  # checked against the text by the writer (db.timings.check)
 
 
 @dataclass(frozen=True)
@@ -398,7 +401,8 @@ class Store:
                 (utt_id,),
             ).fetchall()
         # row holds every column before `hypotheses`, which mypy cannot count.
-        return Utterance(*row, hypotheses=tuple(Hypothesis(*h) for h in hyps))  # type: ignore[misc]
+        return Utterance(*row, hypotheses=tuple(  # type: ignore[misc]
+            Hypothesis(*h[:-1], times=timings.decode(h[-1])) for h in hyps))
 
     def utterance_id(self, key: str) -> int | None:
         with self.lock:
@@ -500,8 +504,9 @@ class Store:
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO hypotheses (utt_id, task, system, text, score, error, "
-                "created_at) VALUES (?,?,?,?,?,?,?)",
-                [(h.utt_id, h.task, h.system, h.text, h.score, h.error, stamp) for h in batch],
+                "created_at, times) VALUES (?,?,?,?,?,?,?,?)",
+                [(h.utt_id, h.task, h.system, h.text, h.score, h.error, stamp,
+                  timings.encode(h.times)) for h in batch],
             )
             self.rescore(conn, ids, {(h.utt_id, h.system) for h in batch if h.task == "asr"})
             conn.executemany("INSERT OR IGNORE INTO fts_dirty VALUES (?)", [(i,) for i in ids])

@@ -188,7 +188,8 @@ def _add_import_hyps(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument(
         "path", metavar="PATH",
         help="a recognize.py text file (R/<mode>/text), a whole result dir R (each mode "
-        "becomes system NAME-<mode>), a swift infer results JSONL, or a key<TAB>text file",
+        "becomes system NAME-<mode>), a swift infer results JSONL, a key<TAB>text file, or a "
+        "results JSONL written by `wuwb prefill --out` (the timed form)",
     )
     p.add_argument("--system", metavar="NAME", required=True, help="the system's name")
     p.add_argument(
@@ -197,11 +198,15 @@ def _add_import_hyps(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "says its task, and --task keeps only rows of that task)",
     )
     p.add_argument(
-        "--format", choices=("auto", "wenet-text", "swift-results", "tsv"), default="auto",
+        "--format", choices=("auto", "wenet-text", "swift-results", "tsv", "results"),
+        default="auto",
         help="wenet-text: lines 'key text' split at the first space; swift-results: JSONL "
         "with messages/audios/response, tied to utterances by the audio file; tsv: "
-        "key<TAB>text; auto (default): a folder or a 'text' file is wenet-text, *.jsonl "
-        "swift-results, a file whose first line has a tab tsv, else wenet-text",
+        "key<TAB>text; results: JSONL {key, text, task, system, score, error, times} with "
+        "an optional start second per non-space character (a line's system wins over "
+        "--system); auto (default): a folder or a 'text' file is wenet-text, *.jsonl "
+        "results if its first object has a key, else swift-results, a file whose first "
+        "line has a tab tsv, else wenet-text",
     )
     p.set_defaults(func=run_import_hyps)
 

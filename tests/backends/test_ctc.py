@@ -72,3 +72,15 @@ def test_rescoring_with_weights_chooses_as_computed_by_hand() -> None:
     s = ctc.rescore(hyps, left, None, eos, ctc_weight=50.0, reverse_weight=0.0)
     assert int(np.argmax(s)) == 0
     assert math.isclose(s[0], 3 * math.log(0.1) + 50.0 * math.log(0.6))
+
+
+def test_align_finds_each_tokens_first_frame_on_the_best_path() -> None:
+    # Frames: blank, a, a, blank, a, b, b -> tokens a a b start at frames 1, 4, 5.
+    best = [0, 1, 1, 0, 1, 2, 2]
+    log_probs = np.log(np.full((7, 3), 0.05))
+    log_probs[np.arange(7), best] = np.log(0.9)
+    assert ctc.align(log_probs, [1, 1, 2]) == [1, 4, 5]
+    # A repeated token needs a blank between: three frames cannot spell "a a b".
+    assert ctc.align(log_probs[:3], [1, 1, 2]) is None
+    assert ctc.align(log_probs[:4], [1, 1, 2]) is not None
+    assert ctc.align(log_probs, []) == []

@@ -59,7 +59,7 @@ def load(folder: Path, model_type: str) -> SherpaOnnxBackend:
 
 def run(folder: Path, model_type: str, clips: list[Path]) -> list[str]:
     backend = load(folder, model_type)
-    return [text for text, _ in backend.infer([load_audio(str(c)) for c in clips])]
+    return [out[0] for out in backend.infer([load_audio(str(c)) for c in clips])]
 
 
 def is_pattern(text: str) -> bool:
@@ -74,6 +74,16 @@ def test_synthetic_telespeech_ctc_decodes_every_clip_in_one_call(
         # one character per 4 feature frames (10 ms each)
         seconds = len(load_audio(str(clip))) / 16000
         assert abs(len(text) - seconds * 100 / 4) <= 3
+
+
+def test_telespeech_token_timestamps_become_character_times(
+        telespeech_dir: Path, clips: list[Path]) -> None:
+    """sherpa-onnx's CTC ``timestamps`` (synthetic model: a character every 4 output frames,
+    which sherpa-onnx counts as 40 ms each) become one start per character."""
+    backend = load(telespeech_dir, "telespeech_ctc")
+    (text, _, times), = backend.infer([load_audio(str(clips[0]))])
+    assert is_pattern(text)
+    assert times == pytest.approx([0.16 * k for k in range(len(text))], abs=1e-4)
 
 
 def test_synthetic_wenet_ctc_decodes(wenet_ctc_dir: Path, clips: list[Path]) -> None:
@@ -100,7 +110,7 @@ def test_synthetic_whisper_splits_audio_over_30_seconds(
     folder = synthetic_sherpa.build_whisper(tmp_path)
     wave = np.concatenate([load_audio(str(c)) for c in clips])
     assert 30 < len(wave) / 16000 < 60
-    [(text, _)] = load(folder, "whisper").infer([wave])
+    [(text, *_)] = load(folder, "whisper").infer([wave])
     first, second = text.split(" ")
     assert is_pattern(first) and is_pattern(second)
     # sherpa-onnx decodes at most 29.5 s of a window, at most 6 tokens a second

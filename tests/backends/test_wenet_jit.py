@@ -48,9 +48,11 @@ def test_synthetic_export_decodes_every_clip_to_its_pattern(
     b = backend(export_dir, mode=mode, beam_size=4)
     waves = [load_audio(str(c)) for c in clips]
     results = b.infer(waves)
-    for clip, (text, score) in zip(clips, results, strict=True):
+    for clip, (text, score, times) in zip(clips, results, strict=True):
         assert text == expected_text(clip)
         assert score is not None and score <= 0
+        # CTC alignment: a character every third encoder frame of 4 x 10 ms.
+        assert times == pytest.approx([0.12 * k for k in range(len(text))])
 
 
 def test_synthetic_attention_rescoring_follows_ctc_and_reverse_weights(
@@ -63,8 +65,11 @@ def test_synthetic_attention_rescoring_follows_ctc_and_reverse_weights(
     assert heavy.infer([wave])[0][0] == ctc_best
     light = backend(export_dir, mode="attention_rescoring", ctc_weight=0.0,
                     reverse_weight=0.5, beam_size=4)
-    text = light.infer([wave])[0][0]
+    text, _, times = light.infer([wave])[0]
     assert len(text) < len(ctc_best)
+    # The rescored winner is aligned anew: its own characters, in order, inside the clip.
+    assert times is not None and len(times) == len(text)
+    assert list(times) == sorted(times) and times[-1] < len(wave) / 16000
 
 
 def test_missing_units_file_is_a_config_error(tmp_path: Path, export_dir: Path) -> None:

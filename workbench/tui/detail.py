@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -14,10 +14,12 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, Static, TextArea
+from textual.widgets.text_area import Location
 
 from db.store import Hypothesis, Utterance
 from db.tasks import LABEL_TASKS
 from workbench.tui.audio import Player
+from workbench.tui.char_times import SPOKEN
 from workbench.tui.hypotheses import answers, asr_lines
 from workbench.tui.text import fit, safe
 from workbench.tui.waveform import Waveform
@@ -79,7 +81,9 @@ class HypothesisLines(Widget):
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.shown: tuple[tuple[Hypothesis, ...], str, tuple[str, ...], str] | None = None
+        self.shown: tuple[
+            tuple[Hypothesis, ...], str, tuple[str, ...], str, tuple[tuple[str, int], ...]
+        ] | None = None
         self._lines: list[Strip] = []
         self._rendered: tuple[object, int] | None = None  # what `_lines` show, at which width
 
@@ -89,10 +93,14 @@ class HypothesisLines(Widget):
         ref: str = "",
         keys: Sequence[str] = (),
         against: str = "draft",
+        spoken: Mapping[str, int] | None = None,
     ) -> None:
         """Show these answers with their diffs against `ref` (the `against` text: draft or
-        gold); None shows nothing."""
-        shown = None if hyps is None else (tuple(hyps), ref, tuple(keys), against)
+        gold); None shows nothing. `spoken` marks the character being played in each timed
+        system's answer."""
+        shown = None if hyps is None else (
+            tuple(hyps), ref, tuple(keys), against, tuple(sorted((spoken or {}).items()))
+        )
         if shown == self.shown:
             return
         self.shown = shown
@@ -110,8 +118,8 @@ class HypothesisLines(Widget):
             console = self.app.console
             lines = []
             if self.shown:
-                hyps, ref, keys, against = self.shown
-                lines = asr_lines(hyps, ref, keys, max(width, 1), console, against)
+                hyps, ref, keys, against, spoken = self.shown
+                lines = asr_lines(hyps, ref, keys, max(width, 1), console, against, dict(spoken))
             self._lines = [
                 Strip(Segment.apply_style(line.render(console), base)).adjust_cell_length(
                     width, base
@@ -144,8 +152,22 @@ class SafeInput(Input):
 class Editor(TextArea):
     """The draft being corrected; the review screen's priority keys sit above its own."""
 
+    spoken: Location | None = None  # the character being played, marked (char_times)
+
     def on_mount(self) -> None:
         self.cursor_blink = False  # steady: easier to find while listening; snapshots hold
+
+    def show_spoken(self, location: Location | None) -> None:
+        if location != self.spoken:
+            self.spoken = location
+            self._line_cache.clear()  # rendered lines are cached without this mark
+            self.refresh()
+
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        if self.spoken is not None and self.spoken[0] == line_index:
+            line.stylize(SPOKEN, self.spoken[1], self.spoken[1] + 1)
+        return line
 
 
 class Detail(VerticalScroll, can_focus=False):
@@ -202,11 +224,19 @@ class Detail(VerticalScroll, can_focus=False):
         for name in ("ast", "labels", "note"):
             self._set(name, Text())
 
-    def show_hypotheses(self, utt: Utterance, ref: str, take_keys: Sequence[str]) -> None:
+    def show_hypotheses(
+        self,
+        utt: Utterance,
+        ref: str,
+        take_keys: Sequence[str],
+        spoken: Mapping[str, int] | None = None,
+    ) -> None:
         self.shown_ref = ref
         asr = [h for h in utt.hypotheses if h.task == "asr"]
         gold = utt.status == "accepted" and utt.gold is not None and ref == safe(utt.gold)
-        self.query_one(HypothesisLines).show(asr, ref, take_keys, "gold" if gold else "draft")
+        self.query_one(HypothesisLines).show(
+            asr, ref, take_keys, "gold" if gold else "draft", spoken
+        )
 
     def show_translations(self, utt: Utterance, take_key: str) -> None:
         said = answers(utt.hypotheses, "ast")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -13,6 +13,7 @@ from rich.text import Text
 from db import metrics
 from db.consensus import LOW_AGREEMENT, decode_agreement
 from db.store import Hypothesis
+from workbench.tui.char_times import SPOKEN
 from workbench.tui.text import fit_middle, safe
 
 # Styles per diff op; the brackets keep a diff readable without colour.
@@ -47,42 +48,53 @@ def weak_positions(hyp: Hypothesis) -> frozenset[int]:
                      and share < LOW_AGREEMENT)
 
 
-def _hyp_part(text: Text, part: str, style: str | None, at: int, weak: frozenset[int]) -> None:
-    """Append `part` (which starts at `at` in the hypothesis), weak characters underlined."""
-    if not weak or weak.isdisjoint(range(at, at + len(part))):
+def _hyp_part(
+    text: Text, part: str, style: str | None, at: int, weak: frozenset[int], spoken: int | None
+) -> None:
+    """Append `part` (which starts at `at` in the hypothesis): weak characters underlined,
+    the one being played (`spoken`) marked."""
+    marked = weak | ({spoken} if spoken is not None else set())
+    if marked.isdisjoint(range(at, at + len(part))):
         text.append(part, style)
         return
     for n, char in enumerate(part):
-        text.append(char, f"{style or ''} {WEAK}".strip() if at + n in weak else style)
+        extra = [WEAK] * (at + n in weak) + [SPOKEN] * (at + n == spoken)
+        text.append(char, " ".join([style or "", *extra]).strip() or None)
 
 
-def diff_pieces(ref: str, hyp: str, weak: frozenset[int] = frozenset()) -> list[Text]:
+def diff_pieces(
+    ref: str, hyp: str, weak: frozenset[int] = frozenset(), spoken: int | None = None
+) -> list[Text]:
     """`hyp` with what differs from `ref` marked ([old→new], [+added], [-dropped]), as the
     pieces a line may break between: each marked difference stays whole, and so does a word
     a difference falls inside of (word[10→XY]x). Characters at the `weak` positions of `hyp`
-    are underlined (safe() keeps positions)."""
+    are underlined and the character `spoken` (being played) is marked (safe() keeps
+    positions)."""
     pieces: list[tuple[str, Text]] = []  # (the characters it stands for, how it is shown)
     at = 0  # where in hyp the next part starts
     for op, ref_part, hyp_part in metrics.char_diff(safe(ref), safe(hyp)):
         if op == "equal":
             for unit in _UNIT.findall(hyp_part):
                 shown = Text()
-                _hyp_part(shown, unit, None, at, weak)
+                _hyp_part(shown, unit, None, at, weak, spoken)
                 pieces.append((unit, shown))
                 at += len(unit)
             continue
         text = Text()
         if _unscored(ref_part + hyp_part):
-            text.append(ref_part if op == "delete" else hyp_part, MARK)
+            if op == "delete":
+                text.append(ref_part, MARK)
+            else:
+                _hyp_part(text, hyp_part, MARK, at, frozenset(), spoken)
         elif op == "insert":
             text.append("[+", MARK)
-            _hyp_part(text, hyp_part, INSERT, at, weak)
+            _hyp_part(text, hyp_part, INSERT, at, weak, spoken)
             text.append("]", MARK)
         elif op == "delete":
             text.append("[-", MARK).append(ref_part, DELETE).append("]", MARK)
         else:
             text.append("[", MARK).append(ref_part, REPLACE_OLD).append("→", MARK)
-            _hyp_part(text, hyp_part, REPLACE_NEW, at, weak)
+            _hyp_part(text, hyp_part, REPLACE_NEW, at, weak, spoken)
             text.append("]", MARK)
         at += len(hyp_part)
         pieces.append((hyp_part or ref_part, text))
@@ -130,6 +142,7 @@ def asr_lines(
     width: int,
     console: Console,
     against: str = "draft",
+    spoken: Mapping[str, int] | None = None,
 ) -> list[Text]:
     """A heading saying what the scores are against, then one row per system: take-key,
     name, CER against `ref` (the `against` text: draft or gold), and the diff against it.
@@ -164,7 +177,9 @@ def asr_lines(
             parts = list(failed.wrap(console, wrap_at, overflow="fold"))
         else:
             line.append(cer_label(ref, hyp.text).rjust(CER_CELLS) + " ", style="bold")
-            parts = wrap_pieces(diff_pieces(ref, hyp.text, weak_positions(hyp)), wrap_at, console)
+            marks = weak_positions(hyp)
+            at = (spoken or {}).get(hyp.system)
+            parts = wrap_pieces(diff_pieces(ref, hyp.text, marks, at), wrap_at, console)
         for n, part in enumerate(parts):
             if n:
                 line = Text(" " * indent, no_wrap=True, overflow="crop")

@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from db.store import GROUP_FIELDS, Conflict, Filter, ListRow, Sort, Store, Utterance
 from db.tasks import LABEL_SETS, LABEL_TASKS
 from workbench.tui.audio import Clip, Player, envelope, load_clip
+from workbench.tui.char_times import Spoken, play_from
 from workbench.tui.detail import Detail, Editor
 from workbench.tui.filter_screen import Choices, FilterDialog
 from workbench.tui.help_screen import KeysHelp
@@ -159,6 +160,9 @@ class ReviewScreen(Screen[None]):
         self._move_timer: Timer | None = None
         self._started = False  # the first utterance has been shown
         self._audio_said: str | None = None
+        # The character being played, marked in the timed answers and the draft.
+        self._spoken: tuple[tuple[int, str], Spoken] | None = None
+        self._spoken_systems: dict[str, int] = {}
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -188,6 +192,7 @@ class ReviewScreen(Screen[None]):
         self._title()
         self.say("ready")
         self.on_player_changed()  # the device may have been probed already
+        self.set_interval(0.1, self._track_spoken)
 
     def say(self, message: str) -> None:
         """The status line: what just happened (data in it shown literally)."""
@@ -447,6 +452,7 @@ class ReviewScreen(Screen[None]):
 
     def on_player_changed(self) -> None:
         self.query_one(Waveform).sync()
+        self._track_spoken()
         if self.player.error and self.player.error != self._audio_said:
             self._audio_said = self.player.error
             self.say(self.player.error)
@@ -480,7 +486,23 @@ class ReviewScreen(Screen[None]):
             return
         utt = self.utt
         ref = safe(utt.gold or "") if utt.status == "accepted" and utt.gold else self.editor.text
-        self.detail.show_hypotheses(utt, ref, self._take_keys())
+        self.detail.show_hypotheses(utt, ref, self._take_keys(), self._spoken_systems)
+
+    def _track_spoken(self) -> None:
+        """While playing, mark the character being spoken (char_times.Spoken); else none."""
+        systems: dict[str, int] = {}
+        draft_at = None
+        if self.utt is not None and self.player.playing:
+            key = (self.utt.id, self.editor.text)
+            if self._spoken is None or self._spoken[0] != key:
+                self._spoken = (key, Spoken(self.utt.hypotheses, self.editor.text))
+            systems, draft_at = self._spoken[1].at(self.player.position)
+        if systems != self._spoken_systems:
+            self._spoken_systems = systems
+            self._show_hypotheses()
+        document = self.editor.document
+        self.editor.show_spoken(
+            None if draft_at is None else document.get_location_from_index(draft_at))
 
     def _show_labels(self) -> None:
         if self.utt is not None:
@@ -644,6 +666,18 @@ class ReviewScreen(Screen[None]):
 
     def action_seek(self, seconds: float) -> None:
         self.player.seek(seconds)  # the player says when it is done: on_player_changed
+
+    def action_play_from_cursor(self) -> None:
+        """Play from the character under the editor cursor (char_times: its time less 0.5 s)."""
+        editor = self.editor
+        index = editor.document.get_index_from_location(editor.cursor_location)
+        start = None if self.utt is None else play_from(editor.text, self.utt.hypotheses, index)
+        if start is None:
+            self.say("no system gave character times for this utterance")
+            return
+        self.player.seek(start - self.player.position)
+        if not self.player.playing:
+            self.player.toggle()
 
     def action_speed(self, steps: int) -> None:
         self.player.step_speed(steps)

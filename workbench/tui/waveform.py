@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
+from textual import events
 from textual.timer import Timer
 from textual.widget import Widget
 
@@ -53,13 +54,26 @@ class Waveform(Widget):
             self._timer.pause()
         self.refresh()
 
+    def _info(self, position: float) -> str:
+        state = "▶ playing" if self.player.playing else "⏸ paused"
+        return f"  {self.player.speed:.2g}×  {clock(position)} / {clock(self._duration)}  {state}"
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on the envelope seeks there (the playhead lands on the clicked column)."""
+        duration = self._duration
+        if not len(self._peaks) or not duration or self.player.duration != duration:
+            return  # no clip, or the player is still loading this one
+        position = self.player.position
+        width = max(self.size.width - len(self._info(position)), 4)
+        if 0 <= event.x < width:
+            self.player.seek(duration * event.x / width - position)
+
     def render(self) -> Text:
         player = self.player
         duration = self._duration
         # Until the player has loaded this clip, its position is the last clip's.
         position = player.position if player.duration == duration else 0.0
-        state = "▶ playing" if player.playing else "⏸ paused"
-        info = f"  {player.speed:.2g}×  {clock(position)} / {clock(duration)}  {state}"
+        info = self._info(position)
         width = max(self.size.width - len(info), 4)
         text = Text(no_wrap=True, overflow="crop")
         if not len(self._peaks):
