@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import screen_text, settle
+from tui_helpers import screen_text, settle
 
 from db.store import Hypothesis, HypothesisIn, Store
 from workbench.tui import app as app_module
