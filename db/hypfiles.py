@@ -43,9 +43,9 @@ def read_wenet_text(path: str | Path, *, sep: str = " ") -> Iterator[tuple[str, 
     """(key, text) per line, split at the first `sep`.
 
     `key ` (or a bare `key`) is an empty hypothesis, not a missing one; tags stay in the text.
-    Blank lines are skipped.
+    Blank lines are skipped, and a UTF-8 byte order mark at the start.
     """
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:
         for line in f:
             line = line.rstrip("\r\n")
             if not line.strip():
@@ -122,7 +122,7 @@ def sniff_format(path: str | Path) -> str:
         return "wenet-text"
     if p.suffix == ".jsonl" or p.name.endswith(".jsonl.txt"):
         return "swift-results"
-    with open(p, encoding="utf-8", errors="replace") as f:
+    with open(p, encoding="utf-8-sig", errors="replace") as f:
         first = next((line for line in f if line.strip()), "")
     return "tsv" if "\t" in first else "wenet-text"
 

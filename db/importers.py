@@ -25,6 +25,7 @@ from typing import Any
 from db.audio_files import AudioInfo, Prober, resolve
 from db.errors import WorkbenchError
 from db.jsonl import BadLine, OnBad, read_jsonl
+from db.path_kinds import not_a_file
 from db.row_formats import CORPUS_SYSTEM, FORMATS, PARSERS, Options, Row, RowError, detect
 from db.store import Store, now
 
@@ -69,6 +70,9 @@ class Summary:
     unchanged: int = 0
     skipped: int = 0  # duplicates left alone under --on-duplicate skip
     bad: int = 0
+    merged: int = 0  # lines folded into an earlier line of the same key in this batch
+    # Corpus label values left empty ("gender 'M'", "age outside 0-120") → lines.
+    unmapped: dict[str, int] = field(default_factory=dict)
     audio_missing: int = 0
     audio_unreadable: int = 0
     notes: list[str] = field(default_factory=list)
@@ -88,6 +92,12 @@ class Summary:
             f"{self.skipped} duplicates skipped",
             f"{self.bad} bad lines",
         ]
+        if self.merged:
+            parts.append(f"{self.merged} merged into an earlier line of the same key")
+        if self.unmapped:
+            shown = ", ".join(f"{name} ×{n}" for name, n in sorted(
+                self.unmapped.items(), key=lambda item: (-item[1], item[0])))
+            parts.append(f"labels left empty: {shown}")
         if self.audio_missing or self.audio_unreadable:
             parts.append(f"audio: {self.audio_missing} missing, {self.audio_unreadable} unreadable")
         return ", ".join(parts)
@@ -109,7 +119,8 @@ Progress = Callable[[int], None]  # bytes read so far
 
 def sniff(path: str | Path) -> str:
     """The format of a JSONL file from its first object."""
-    for line_no, obj, _ in read_jsonl(path, on_bad=lambda bad: None):
+    first_bad: list[BadLine] = []
+    for line_no, obj, _ in read_jsonl(path, on_bad=first_bad.append):
         fmt = detect(obj)
         if fmt is None:
             raise ImportError_(
@@ -117,7 +128,13 @@ def sniff(path: str | Path) -> str:
                 f"{', '.join(sorted(obj)[:6])}); pass --format {'|'.join(FORMATS)}"
             )
         return fmt
-    raise ImportError_(f"{path}: no JSON lines to import")
+    if first_bad:
+        raise ImportError_(f"no line is a JSON object; the first: {first_bad[0]}")
+    raise ImportError_(_empty(path))
+
+
+def _empty(path: str | Path) -> str:
+    return f"{path}: empty: no JSON lines to import"
 
 
 def import_file(
@@ -127,8 +144,10 @@ def import_file(
     """Import one JSONL file; bad lines go to on_bad (stderr by default) and are counted."""
     if config.on_duplicate not in POLICIES:
         raise ImportError_(f"unknown duplicate policy {config.on_duplicate!r}")
-    if not os.path.isfile(path):
-        raise ImportError_(f"{path}: no such file")
+    why = not_a_file(path)
+    if why is not None:
+        raise ImportError_(f"{path}: {why}")
+    store.require_writable()
     fmt = sniff(path) if config.format == "auto" else config.format
     if fmt not in PARSERS:
         raise ImportError_(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
@@ -162,6 +181,9 @@ def import_file(
             except RowError as exc:
                 bad_line(BadLine(path, line_no, str(exc)))
                 continue
+            if row.flags:
+                for flag in row.flags:
+                    summary.unmapped[flag] = summary.unmapped.get(flag, 0) + 1
             row.wav = resolve(row.wav, row.key, base, audio_root)
             earlier = pending.get(row.key)
             if earlier is None:
@@ -174,6 +196,8 @@ def import_file(
                 if progress is not None:
                     progress(end)
         writer.put(pending)
+    if summary.lines == 0:
+        raise ImportError_(_empty(path))
     if progress is not None:
         progress(os.path.getsize(path))
     return summary
@@ -271,10 +295,8 @@ class _Writer:
         earlier.hyps.update(row.hyps)
         if row.duration is not None:
             earlier.duration = row.duration
-        if not fills and not conflicts and not hyp_conflict:
-            self.summary.count("unchanged")
-        else:
-            self.summary.count("updated")
+        # Whether the utterance changes is told once, when the merged line is written.
+        self.summary.count("merged")
 
     def _allowed(self, key: str, conflicts: dict[str, Any], line_no: int) -> bool:
         """Apply the duplicate policy to a line that differs from what is stored."""
