@@ -9,7 +9,6 @@ re-import replaces that system's answer for that task on the utterances the file
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any
 
 from db.errors import WorkbenchError
 from db.jsonl import BadLine, OnBad, raise_bad, read_jsonl
+from db.path_kinds import not_a_file
+from db.safe_text import safe
 from db.store import HypothesisIn, Store
 from db.tasks import LABEL_TASKS, TASKS, match_label, task_of_prompt
 
@@ -131,8 +132,7 @@ def import_hypotheses(
     store: Store, path: str | Path, system: str, task: str | None = None, fmt: str = "auto",
 ) -> list[HypImport]:
     """Import a hypothesis file (or a recognize.py result dir: one system per mode)."""
-    if not system.strip():
-        raise HypFileError("the system needs a name")
+    _check_system(system, "--system")
     if task is not None and task not in TASKS:
         raise HypFileError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
     if fmt == "auto":
@@ -146,15 +146,29 @@ def import_hypotheses(
         modes = sorted(d for d in p.iterdir() if (d / "text").is_file())
         if not modes:
             raise HypFileError(f"{p}: no <mode>/text files (recognize.py --result_dir layout)")
+        for mode in modes:  # all checked before any is imported
+            _check_system(mode.name, str(mode))
         return [
             _import_keyed(store, m / "text", f"{system}-{m.name}", task or "asr", " ")
             for m in modes
         ]
-    if not p.is_file():
-        raise HypFileError(f"{p}: no such file")
+    why = not_a_file(p)
+    if why is not None:
+        raise HypFileError(f"{p}: {why}")
     if fmt == "swift-results":
         return [_import_swift(store, p, system, task)]
     return [_import_keyed(store, p, system, task or "asr", "\t" if fmt == "tsv" else " ")]
+
+
+def _check_system(name: str, where: str) -> None:
+    """A system's name is shown in every report and screen: no control characters in it."""
+    if not name.strip():
+        raise HypFileError(f"{where}: the system needs a name")
+    if safe(name) != name:
+        raise HypFileError(
+            f"{where}: a system name may not hold control characters or bidi overrides "
+            f"({name!r}); rename it"
+        )
 
 
 def _hypothesis(utt_id: int, system: str, task: str, text: str, result: HypImport) -> HypothesisIn:
@@ -239,13 +253,10 @@ def _match_by_path(
     # One streamed scan of the audio column (not indexed) instead of a lookup per answer,
     # on a connection of its own so the store stays free for the writes.
     hyps = []
-    conn = sqlite3.connect(store.path, timeout=30.0)
-    try:
+    with store.reader() as conn:
         for utt_id, audio in conn.execute("SELECT id, audio FROM utterances"):
             for r in by_path.pop(os.path.normpath(audio), []):
                 hyps.append(_hypothesis(utt_id, system, r.task, r.response, result))
-    finally:
-        conn.close()
     store.add_hypotheses(hyps)
     for answers in by_path.values():
         for r in answers:

@@ -112,8 +112,7 @@ def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = F
         raise ValueError(f"unknown grouping {group_by!r}; use one of {', '.join(GROUP_FIELDS)}")
     grp = f"IFNULL(u.{group_by}, '')" if group_by else "''"
     # Its own connection: a report over a million rows must not hold the app's lock.
-    conn = sqlite3.connect(store.path, timeout=30.0)
-    try:
+    with store.reader() as conn:
         present = _tasks_present(conn)
         group_gold = dict(
             conn.execute(f"SELECT {grp}, count(*) FROM utterances u WHERE {_GOLD} GROUP BY 1")
@@ -132,8 +131,6 @@ def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = F
                 wu = _wu_norm(conn, grp, group_gold, group_by is not None)
         labels = _labels(conn) if any(present.get(t) for t in LABEL_TASKS) else []
         bleu = _bleu(conn, present.get("ast", []))
-    finally:
-        conn.close()
     return Report(gold, group_by, sorted(group_gold.items()) if group_by else [], cer, labels,
                   bleu, wu)
 

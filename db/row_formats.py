@@ -66,12 +66,12 @@ def detect(obj: dict[str, Any]) -> str | None:
 def check_key(key: str, what: str = "key") -> None:
     """Refuse a key holding whitespace: result lines of recognize.py (`key text`) split at
     the first space, so that utterance's hypotheses could never be matched."""
-    if " " in key or not key.isprintable():  # cheap: a key is almost always plain
-        if any(c.isspace() for c in key):
-            raise RowError(
-                f"{what} {key!r} holds whitespace; keys may not, since recognize.py result "
-                "lines are split at the first space and its hypotheses could never match"
-            )
+    # The first two tests are cheap and almost always pass: a key is plain text.
+    if (" " in key or not key.isprintable()) and any(c.isspace() for c in key):
+        raise RowError(
+            f"{what} {key!r} holds whitespace; keys may not, since recognize.py result "
+            "lines are split at the first space and its hypotheses could never match"
+        )
 
 
 def _text(obj: dict[str, Any], name: str, *, required: bool = False) -> str | None:

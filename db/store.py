@@ -792,7 +792,7 @@ def _check_project(path: Path, *, create: bool) -> int:
         conn.close()
     if version == 0 and not tables and create:
         return 0
-    if version == 0 and _PROJECT_TABLES <= tables:
+    if version == 0 and tables >= _PROJECT_TABLES:
         raise StoreError(
             f"{path}: not a wu-workbench project: it has the project's tables but user_version "
             "0 (another tool rewrote it, or it was copied table by table)"
@@ -802,7 +802,7 @@ def _check_project(path: Path, *, create: bool) -> int:
             f"{path}: project schema version {version} is newer than this wu-workbench "
             f"({SCHEMA_VERSION}); upgrade wu-workbench"
         )
-    if version == 0 or not _PROJECT_TABLES <= tables:
+    if version == 0 or not tables >= _PROJECT_TABLES:
         shown = ", ".join(sorted(tables)[:5]) or "none"
         raise StoreError(
             f"{path}: not a wu-workbench project (user_version {version}; tables: {shown})"

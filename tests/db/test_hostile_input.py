@@ -67,7 +67,7 @@ def test_swift_audio_stem_with_a_space_is_a_bad_line(tmp_path: Path, store: Stor
 def test_swift_audio_path_naming_a_folder_is_a_bad_line(tmp_path: Path, store: Store,
                                                         do_import):
     data = write_jsonl(tmp_path / "s.jsonl", [swift("asr", "侬好", "/x/clips/")])
-    summary, bad = do_import(data, probe=False)
+    _, bad = do_import(data, probe=False)
     assert len(bad) == 1 and "/x/clips/" in bad[0] and "no file name" in bad[0]
     assert store.count() == 0 and store.utterance_id("") is None
 
@@ -202,14 +202,14 @@ def test_project_tables_without_a_schema_version_get_the_same_message(tmp_path: 
     conn.execute("PRAGMA user_version = 0")
     conn.close()
     for opts in ({"create": True}, {"create": False}):
-        with pytest.raises(StoreError, match="not a wu-workbench project.*user_version 0"):
+        with pytest.raises(StoreError, match=r"not a wu-workbench project.*user_version 0"):
             Store.open(path, **opts)
 
 
 def test_only_a_new_or_empty_file_becomes_a_project(tmp_path: Path):
     empty = tmp_path / "empty.db"
     empty.touch()
-    with pytest.raises(StoreError, match="empty.db: an empty file, not a wu-workbench project"):
+    with pytest.raises(StoreError, match=r"empty\.db: an empty file, not a wu-workbench project"):
         Store.open(empty, create=False)
     assert empty.stat().st_size == 0
     Store.open(empty, create=True).close()

@@ -11,13 +11,15 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widgets import Static
 
-from db.store import Store
+from db.store import Store, writable
 from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
 from workbench.tui.keymap import load_keymap
 from workbench.tui.review_screen import ReviewScreen
 from workbench.tui.terminal_keys import restore_alt_digits
 from workbench.tui.text import safe
+
+READ_ONLY = "read-only: saves are off (the project file cannot be written)"
 
 
 class StoreOpened(Message):
@@ -65,8 +67,9 @@ class ReviewApp(App[None]):
     @work(thread=True, exit_on_error=False)
     def open_store(self) -> None:
         try:
-            store = Store.open(self.db_path, create=False)
-            bulk = Store.open(self.db_path, create=False)
+            readonly = self.db_path.is_file() and not writable(self.db_path)
+            store = Store.open(self.db_path, create=False, readonly=readonly)
+            bulk = Store.open(self.db_path, create=False, readonly=readonly)
         except Exception as error:  # a bad path or file is shown, not a traceback
             self.post_message(OpenFailed(error))
         else:
@@ -74,11 +77,14 @@ class ReviewApp(App[None]):
 
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store, self.bulk = message.store, message.bulk
-        self.push_screen(
-            ReviewScreen(
-                message.store, message.bulk, self.annotator, self.player, self.review_keymap
-            )
+        screen = ReviewScreen(
+            message.store, message.bulk, self.annotator, self.player, self.review_keymap
         )
+        self.push_screen(screen)
+        if message.store.readonly:  # the store refuses every save; say so before one is tried
+            banner = Static(Text(READ_ONLY, style="bold"), id="read-only")
+            banner.styles.background = "darkred"
+            self.call_after_refresh(screen.mount, banner, before=0)
 
     def on_open_failed(self, message: OpenFailed) -> None:
         self.query_one("#opening", Static).update(
