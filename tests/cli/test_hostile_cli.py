@@ -157,22 +157,44 @@ def test_every_command_refuses_a_foreign_sqlite_file_untouched(tmp_path: Path, f
 # --- 13.3 read-only projects ---------------------------------------------------------------
 
 
-@pytest.fixture
-def read_only(tmp_path: Path) -> Iterator[Path]:
-    """A project file nobody may write (for root too: the immutable attribute)."""
-    path = tmp_path / "ro.db"
+def lock(paths: list[Path]) -> list[Path]:
+    """Make files and folders read-only, for root too (the immutable attribute); returns
+    what must be unlocked afterwards."""
+    for path in paths:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    if os.geteuid() != 0:
+        return []
+    locked = []
+    for path in paths:
+        if subprocess.run(["chattr", "+i", str(path)]).returncode != 0:
+            unlock(locked)
+            pytest.skip("running as root without chattr: nothing can be made read-only")
+        locked.append(path)
+    return locked
+
+
+def unlock(paths: list[Path]) -> None:
+    for path in reversed(paths):
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+    for path in paths:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+@pytest.fixture(params=["file", "file and folder"])
+def read_only(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A project nobody may write: the file alone, or its folder too (then SQLite cannot
+    make the WAL index beside it)."""
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    path = folder / "ro.db"
     data = tmp_path / "d.jsonl"
     data.write_text('{"key": "a", "wav": "a.wav", "txt": "侬好"}\n', encoding="utf-8")
     wuwb("import", str(path), str(data), "--gold", "--no-probe", check_rc=0)
-    path.chmod(0o444)
-    immutable = os.geteuid() == 0
-    if immutable and subprocess.run(["chattr", "+i", str(path)]).returncode != 0:
-        pytest.skip("running as root without chattr: the file cannot be made read-only")
+    locked = lock([path, folder] if request.param == "file and folder" else [path])
     try:
         yield path
     finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(path)], check=True)
+        unlock(locked)
 
 
 def test_reading_commands_work_on_a_read_only_project(tmp_path: Path, read_only: Path):

@@ -9,22 +9,34 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import screen_text, settle
+from conftest import build_project, screen_text, settle
 
 from workbench.tui.app import ReviewApp
 
 
-@pytest.fixture
-def read_only(project: Path) -> Iterator[Path]:
-    project.chmod(0o444)
-    immutable = os.geteuid() == 0  # root writes past modes: the immutable attribute stops it
-    if immutable and subprocess.run(["chattr", "+i", str(project)]).returncode != 0:
-        pytest.skip("running as root without chattr: the file cannot be made read-only")
+@pytest.fixture(params=["file", "file and folder"])
+def read_only(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A project nobody may write (for root too: the immutable attribute), the file alone or
+    its folder too (then SQLite cannot make the WAL index beside it)."""
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    project = build_project(folder / "p.db")
+    paths = [project, folder] if request.param == "file and folder" else [project]
+    for path in paths:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    locked: list[Path] = []
     try:
+        if os.geteuid() == 0:
+            for path in paths:
+                if subprocess.run(["chattr", "+i", str(path)]).returncode != 0:
+                    pytest.skip("running as root without chattr: nothing can be read-only")
+                locked.append(path)
         yield project
     finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(project)], check=True)
+        for path in reversed(locked):
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        for path in paths:
+            path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 async def test_a_read_only_project_opens_with_saves_off(read_only: Path) -> None:
