@@ -122,20 +122,29 @@ _WENET_KNOWN = frozenset(("key", "wav", "txt"))
 
 
 def parse_wenet(obj: dict[str, Any], opts: Options) -> Row:
-    # The hot path of a million-line import: plain type checks, reasons only on failure.
+    # The hot path of a million-line import: plain type checks inline, reasons (and the
+    # helpers that give them) only on failure.
     key = obj.get("key")
     wav = obj.get("wav")
     if type(key) is not str or not key or type(wav) is not str or not wav:
         _text(obj, "key", required=True)
         _text(obj, "wav", required=True)
-    check_key(key)  # type: ignore[arg-type]
+    if " " in key or not key.isprintable():  # type: ignore[operator, union-attr]
+        check_key(key)  # type: ignore[arg-type]
     txt = obj.get("txt")
-    if txt is not None and type(txt) is not str:
+    if txt is None:
+        fields: dict[str, Any] = {}
+        plain = len(obj) == 2
+    elif type(txt) is str:
+        if opts.gold:
+            fields = {}
+            _set_transcript(fields, txt, opts)
+        else:
+            fields = {"draft": txt} if txt else {}
+        plain = len(obj) == 3
+    else:
         _text(obj, "txt")
-    fields: dict[str, Any] = {}
-    if txt is not None:
-        _set_transcript(fields, txt, opts)
-    if len(obj) > 3 or not _WENET_KNOWN.issuperset(obj):
+    if not plain:  # fields beyond key, wav and txt: kept for the export
         extra = _extra(obj, _WENET_KNOWN)
         if extra is not None:
             fields["extra"] = extra
