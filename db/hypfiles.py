@@ -135,11 +135,14 @@ def import_hypotheses(
     _check_system(system, "--system")
     if task is not None and task not in TASKS:
         raise HypFileError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
+    p = Path(path)
+    why = None if p.is_dir() else not_a_file(p)
+    if why is not None:  # before sniffing: opening a named pipe would wait for a writer
+        raise HypFileError(f"{p}: {why}")
     if fmt == "auto":
         fmt = sniff_format(path)
     if fmt not in HYP_FORMATS:
         raise HypFileError(f"unknown format {fmt!r}; use one of auto, {', '.join(HYP_FORMATS)}")
-    p = Path(path)
     if p.is_dir():
         if fmt != "wenet-text":
             raise HypFileError(f"{p}: a folder is read only as a recognize.py result dir")
@@ -152,9 +155,6 @@ def import_hypotheses(
             _import_keyed(store, m / "text", f"{system}-{m.name}", task or "asr", " ")
             for m in modes
         ]
-    why = not_a_file(p)
-    if why is not None:
-        raise HypFileError(f"{p}: {why}")
     if fmt == "swift-results":
         return [_import_swift(store, p, system, task)]
     return [_import_keyed(store, p, system, task or "asr", "\t" if fmt == "tsv" else " ")]

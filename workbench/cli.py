@@ -130,26 +130,35 @@ def run_import(args: argparse.Namespace) -> int:
         probe=not args.no_probe,
     )
     project = Path(args.project)
-    new = not project.exists() or (project.is_file() and project.stat().st_size == 0)
+    existed = project.exists()
+    new = not existed or (project.is_file() and project.stat().st_size == 0)
     store = _project(args.project, create=True)
-    kept = False
     try:
         with _byte_progress(Path(args.data).stat().st_size, "importing") as progress:
             summary = import_file(
                 store, args.data, config, progress=progress,
                 on_bad=lambda bad: say(str(bad), err=True),
             )
-        kept = not new or store.count() > 0
     finally:
+        # A project this run made is not left behind empty (a failed or an all-bad import);
+        # one holding rows stays, so an interrupted import re-run completes.
+        kept = not new or _holds_rows(store)
         store.close()
-        if not kept:  # a project this run made and filled with nothing is not left behind
-            _remove_project(project, existed=project.exists() and not new)
+        if not kept:
+            _remove_project(project, existed=existed)
     for note in summary.notes:
         say(note)
     say(summary.line())
     if not kept:
         say(f"nothing imported: {args.project} was not created", err=True)
     return EXIT_FAILED if summary.bad else 0
+
+
+def _holds_rows(store) -> bool:  # store: db.store.Store
+    try:
+        return store.count() > 0
+    except (WorkbenchError, sqlite3.Error):
+        return True  # unsure: keep it
 
 
 def _remove_project(path: Path, *, existed: bool) -> None:
@@ -398,8 +407,12 @@ def _run_review(args: argparse.Namespace) -> int:
 
     from workbench.tui import run_review  # Textual loads only for this command
 
-    if not Path(args.project).is_file():
+    if not Path(args.project).exists():
         raise UserError(f"{args.project}: no such project file")
+    if not Path(args.project).is_file():
+        from db.path_kinds import describe
+
+        raise UserError(f"{args.project}: {describe(args.project)}, not a project file")
     result = run_review(args.project, args.annotator or getpass.getuser())
     return int(result or 0)
 

@@ -230,3 +230,13 @@ def test_a_failed_import_exits_2_and_creates_nothing(tmp_path: Path, name, reaso
     proc = wuwb("import", str(db), str(source), "--format", fmt, check_rc=2)
     assert reason.encode() in proc.stderr and b"no such file" not in proc.stderr
     assert not any(p.name.startswith("new.db") for p in tmp_path.iterdir())
+
+
+def test_a_failed_import_into_an_empty_file_leaves_it_empty(tmp_path: Path):
+    db = tmp_path / "given.db"
+    db.touch()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    wuwb("import", str(db), str(empty), check_rc=2)
+    assert db.exists() and db.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl", "given.db"]

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,23 @@ def test_a_read_only_store_reads_and_refuses_writes_clearly(tmp_path: Path, stor
             import_file(ro, tmp_path / "d.jsonl", ImportConfig(probe=False))
         ro.refresh_search()  # searching a read-only project uses the index as it stands
     assert sha(store.path) == before
+
+
+def test_import_hyps_names_a_pipe_without_waiting_on_it(tmp_path: Path, store: Store):
+    from db.hypfiles import HypFileError
+
+    fifo = tmp_path / "results"
+    os.mkfifo(fifo)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            import_hypotheses(store, fifo, "s")
+        except BaseException as exc:  # handed to the test thread
+            raised.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "import-hyps waited for a writer on the named pipe"
+    assert isinstance(raised[0], HypFileError) and "a named pipe" in str(raised[0])
