@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from db.audio_files import AudioInfo, Prober, resolve
 from db.errors import WorkbenchError
-from db.jsonl import BadLine, OnBad, read_jsonl
+from db.import_chunks import Job, parsed_ranges, ranges, row_params, worker_count
+from db.jsonl import BadLine, Line, OnBad, read_jsonl
 from db.path_kinds import not_a_file
 from db.row_formats import CORPUS_SYSTEM, FORMATS, PARSERS, Options, Row, RowError, detect
 from db.store import Store, now
@@ -44,11 +47,6 @@ _HYP_SQL = (
     "WHERE hypotheses.text IS NOT excluded.text OR hypotheses.error IS NOT NULL"
 )
 BATCH = 20000
-# Columns a probe adds to a row (the file's own figures win over the metadata's duration).
-_PROBED = ("duration", "sample_rate")
-_ERROR = ("audio_error",)
-_DURATION_ERROR = ("duration", "audio_error")
-_DURATION = ("duration",)
 IMPORT_CACHE_KIB = -65536  # 64 MiB of page cache during an import (negative: KiB)
 
 
@@ -113,6 +111,7 @@ class ImportConfig:
     strict: bool = False
     probe: bool = True
     batch: int = BATCH
+    workers: int | None = None  # parsing processes; None: by file size and cores, 0: none
 
 
 Progress = Callable[[int], None]  # bytes read so far
@@ -172,6 +171,38 @@ def import_file(
 
     base = os.path.dirname(os.path.abspath(path))
     audio_root = None if config.audio_root is None else os.path.abspath(config.audio_root)
+    jobs = (
+        Job(str(path), start, end, fmt, config.options, base, audio_root, config.probe)
+        for start, end in ranges(str(path))
+    )
+    workers = worker_count(os.path.getsize(path), config.workers)
+    lines = 0
+    line_offset = 0  # physical lines before the range at hand
+    with _writing(_Writer(store, config, summary, bad_line)) as writer:
+        for parsed in parsed_ranges(jobs, workers, writer.probe):
+            if parsed.payload is not None and (new := writer.insert_new(parsed.payload)):
+                lines += new
+            else:
+                lines += _import_lines(
+                    writer, read_jsonl(path, not_json, start=parsed.start, end=parsed.end,
+                                       first_line=line_offset + 1),
+                    fmt, base, audio_root,
+                )
+            line_offset += parsed.lines
+            if progress is not None:
+                progress(parsed.end)
+    summary.lines = lines + not_json_lines
+    if summary.lines == 0:
+        raise ImportError_(_empty(path))
+    return summary
+
+
+def _import_lines(
+    writer: _Writer, objects: Iterator[Line], fmt: str, base: str, audio_root: str | None
+) -> int:
+    """The line-by-line lane: every line parsed here, merged in batches, bad lines reported.
+    Returns the lines that were JSON objects."""
+    summary, config = writer.summary, writer.config
     # Absolute paths are kept as written: the test is a prefix check on POSIX, a call elsewhere.
     absolute = "/" if os.name == "posix" and audio_root is None else None
     parse = PARSERS[fmt]
@@ -179,36 +210,28 @@ def import_file(
     size = config.batch
     lines = 0  # a local: an attribute of the summary costs a lookup per line
     pending: dict[str, tuple[int, Row]] = {}
-    with _writing(_Writer(store, config, summary, bad_line)) as writer:
-        for line_no, obj, end in read_jsonl(path, on_bad=not_json):
-            lines += 1
-            try:
-                row = parse(obj, opts)
-            except RowError as exc:
-                bad_line(BadLine(path, line_no, str(exc)))
-                continue
-            if row.flags:
-                for flag in row.flags:
-                    summary.unmapped[flag] = summary.unmapped.get(flag, 0) + 1
-            if absolute is None or not row.wav.startswith(absolute):
-                row.wav = resolve(row.wav, row.key, base, audio_root)
-            earlier = pending.get(row.key)
-            if earlier is None:
-                pending[row.key] = (line_no, row)
-                if len(pending) >= size:
-                    writer.flush(pending)
-                    pending = {}
-                    if progress is not None:
-                        progress(end)
-            else:
-                writer.merge_pending(earlier[1], row, line_no)
-        writer.flush(pending)
-    summary.lines = lines + not_json_lines
-    if summary.lines == 0:
-        raise ImportError_(_empty(path))
-    if progress is not None:
-        progress(os.path.getsize(path))
-    return summary
+    for line_no, obj, _ in objects:
+        lines += 1
+        try:
+            row = parse(obj, opts)
+        except RowError as exc:
+            writer.bad_line(BadLine(summary.path, line_no, str(exc)))
+            continue
+        if row.flags:
+            for flag in row.flags:
+                summary.unmapped[flag] = summary.unmapped.get(flag, 0) + 1
+        if absolute is None or not row.wav.startswith(absolute):
+            row.wav = resolve(row.wav, row.key, base, audio_root)
+        earlier = pending.get(row.key)
+        if earlier is None:
+            pending[row.key] = (line_no, row)
+            if len(pending) >= size:
+                writer.flush(pending)
+                pending = {}
+        else:
+            writer.merge_pending(earlier[1], row, line_no)
+    writer.flush(pending)
+    return lines
 
 
 @contextmanager
@@ -309,38 +332,41 @@ class _Writer:
     def _shapes(
         self, pending: dict[str, tuple[int, Row]], tally: dict[str, int]
     ) -> dict[tuple[str, ...], list[tuple[Any, ...]]]:
-        """The rows as INSERT parameters, grouped by the columns they set.
-
-        Binding a NULL costs as much as a value, and most rows set a few of the twenty
-        columns. The hot loop of an import: no dict or call per row beyond the probe.
-        """
+        """The rows as INSERT parameters, grouped by the columns they set."""
         shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         probe = self.probe if self.config.probe else None
         for _, row in pending.values():
-            fields = row.fields
-            params = (row.key, row.wav, *fields.values())
-            if probe is not None:
-                info = probe(row.wav)
-                if info.error is None:
-                    extra, values = _PROBED, (info.duration, info.sample_rate)
-                else:
-                    tally["audio_missing" if info.error == "missing" else "audio_unreadable"] += 1
-                    if row.duration is None:
-                        extra, values = _ERROR, (info.error,)
-                    else:
-                        extra, values = _DURATION_ERROR, (row.duration, info.error)
-                params += values
-            elif row.duration is not None:
-                extra = _DURATION
-                params += (row.duration,)
-            else:
-                extra = ()
-            names = (*fields, *extra)
+            names, params = row_params(row, probe, tally)
             group = shapes.get(names)
             if group is None:
                 group = shapes[names] = []
             group.append(params)
         return {("key", "audio", *names): group for names, group in shapes.items()}
+
+    def insert_new(self, payload: bytes) -> int:
+        """Insert a range from the fast lane: all of it, or (when a key is already stored)
+        nothing, and 0 is returned for the line-by-line lane to take it. Returns its rows."""
+        data = orjson.loads(payload)
+        conn = self.store.conn
+        conn.execute("SAVEPOINT fast_lane")
+        try:
+            inserted = sum(
+                conn.executemany(_insert_sql(("key", "audio", *names)), rows).rowcount
+                for names, rows in data["shapes"]
+            )
+        except BaseException:
+            conn.execute("ROLLBACK TO fast_lane")
+            conn.execute("RELEASE fast_lane")
+            raise
+        if inserted != data["rows"]:
+            conn.execute("ROLLBACK TO fast_lane")
+            conn.execute("RELEASE fast_lane")
+            return 0
+        conn.execute("RELEASE fast_lane")
+        self.summary.inserted += inserted
+        self.summary.audio_missing += data["audio_missing"]
+        self.summary.audio_unreadable += data["audio_unreadable"]
+        return inserted
 
     def flush(self, pending: dict[str, tuple[int, Row]]) -> None:
         if not pending:
