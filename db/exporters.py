@@ -71,7 +71,7 @@ def _names_open_file(path: Path) -> bool:
     """Whether the path reaches a file through /proc/<pid>/fd (/dev/stdout, /dev/fd/N): that
     names a file someone has open, to be written into, never replaced."""
     hop = str(path.absolute())
-    for _ in range(40):  # SQLite's and the kernel's own bound on a chain of links
+    for _ in range(40):  # the kernel's own bound on a chain of links (MAXSYMLINKS)
         if os.path.realpath(os.path.dirname(hop)).startswith("/proc/"):
             return True
         if not os.path.islink(hop):

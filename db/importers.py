@@ -1,7 +1,9 @@
 """Streaming import of WeNet, swift and WenetSpeech-Wu JSONL into a project file.
 
-Memory stays flat: lines are parsed one at a time and written in batches, one transaction per
-batch (or one for the whole file under --strict, so a bad line leaves nothing behind).
+Memory stays flat: the file is read in byte ranges of whole lines, one transaction per range
+(or one for the whole file under --strict, so a bad line leaves nothing behind). A range of
+new, plain lines takes the fast lane (db.import_chunks: parsed ahead, on other cores for a big
+file, and inserted whole); any other range is imported line by line here.
 
 Idempotent and resumable: a line whose fields already hold the same values changes nothing
 (no version bump). A key that exists with NULL in a field this line sets is filled in (that is
