@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -154,9 +155,9 @@ def parsed_ranges(jobs: Iterator[Job], workers: int, prober: Prober) -> Iterator
         for job in jobs:
             yield parse_range(job, prober)
         return
-    # fork starts at once and the workers need nothing but this module; the parent's open
-    # SQLite connection is never used in them.
-    context = get_context("fork" if os.name == "posix" else "spawn")
+    # On Linux fork starts at once and the workers need nothing but this module (the parent's
+    # open SQLite connection is never used in them); elsewhere fork is unsafe, spawn is used.
+    context = get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         window: list[Future[Parsed]] = []
         for job in jobs:
