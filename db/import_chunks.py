@@ -82,7 +82,13 @@ class Parsed:
     start: int
     end: int
     lines: int  # physical lines in the range, blank ones included (for line numbers)
-    payload: bytes | None  # orjson of {rows, shapes, audio_missing, audio_unreadable}
+    # (columns after key and audio, the rows' parameters as one JSON array) per shape, or
+    # None when the range is for the line-by-line lane. SQLite reads the JSON itself
+    # (json_each): binding a million rows' values one by one cost the main process more.
+    shapes: list[tuple[tuple[str, ...], bytes]] | None = None
+    rows: int = 0
+    audio_missing: int = 0
+    audio_unreadable: int = 0
 
 
 def ranges(path: str, size: int = CHUNK) -> Iterator[tuple[int, int]]:
@@ -102,14 +108,16 @@ _PROBER = Prober()  # a worker's own: it remembers missing folders across its ra
 
 
 def parse_range(job: Job, prober: Prober | None = None) -> Parsed:
-    """Parse a range; its payload is None unless every line qualifies for the fast lane."""
+    """Parse a range; its shapes are None unless every line qualifies for the fast lane."""
     with open(job.path, "rb") as f:
         f.seek(job.start)
         data = f.read(job.end - job.start)
     lines = data.split(b"\n")
     if lines[-1] == b"":
         lines.pop()
-    fail = Parsed(job.start, job.end, len(lines), None)
+    fail = Parsed(job.start, job.end, len(lines))
+    if b"\\u0000" in data:  # SQLite's JSON ends a text at a NUL: such lines go one by one
+        return fail
     parse = PARSERS[job.fmt]
     opts = job.options
     absolute = "/" if os.name == "posix" and job.audio_root is None else None
@@ -141,11 +149,11 @@ def parse_range(job: Job, prober: Prober | None = None) -> Parsed:
         if group is None:
             group = shapes[names] = []
         group.append(params)
-    payload = orjson.dumps({
-        "rows": len(seen), "shapes": [[list(names), rows] for names, rows in shapes.items()],
-        **tally,
-    })
-    return Parsed(job.start, job.end, len(lines), payload)
+    return Parsed(
+        job.start, job.end, len(lines),
+        [(names, orjson.dumps(rows)) for names, rows in shapes.items()], len(seen),
+        tally["audio_missing"], tally["audio_unreadable"],
+    )
 
 
 def parsed_ranges(jobs: Iterator[Job], workers: int, prober: Prober) -> Iterator[Parsed]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,11 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from db.audio_files import AudioInfo, Prober, resolve
 from db.errors import WorkbenchError
-from db.import_chunks import Job, parsed_ranges, ranges, row_params, worker_count
+from db.import_chunks import Job, Parsed, parsed_ranges, ranges, row_params, worker_count
 from db.jsonl import BadLine, Line, OnBad, read_jsonl
 from db.path_kinds import not_a_file
 from db.row_formats import CORPUS_SYSTEM, FORMATS, PARSERS, Options, Row, RowError, detect
@@ -57,6 +56,19 @@ def _insert_sql(columns: tuple[str, ...]) -> str:
     return (
         f"INSERT INTO utterances ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
         "ON CONFLICT (key) DO NOTHING"
+    )
+
+
+@functools.cache
+def _json_insert_sql(names: tuple[str, ...]) -> str:
+    """Insert the rows of one JSON array of arrays: key, audio, then `names`."""
+    columns = ("key", "audio", *names)
+    values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+    # The array comes as UTF-8 bytes, read as text with no conversion; WHERE true: an upsert
+    # after INSERT ... SELECT needs it to parse unambiguously.
+    return (
+        f"INSERT INTO utterances ({', '.join(columns)}) SELECT {values} "
+        "FROM json_each(CAST(? AS TEXT)) WHERE true ON CONFLICT (key) DO NOTHING"
     )
 
 
@@ -182,7 +194,7 @@ def import_file(
     line_offset = 0  # physical lines before the range at hand
     with _writing(_Writer(store, config, summary, bad_line)) as writer:
         for parsed in parsed_ranges(jobs, workers, writer.probe):
-            if parsed.payload is not None and (new := writer.insert_new(parsed.payload)):
+            if new := writer.insert_new(parsed):
                 lines += new
             else:
                 lines += _import_lines(
@@ -281,6 +293,7 @@ class _Writer:
         self.probe = Prober()
         # Utterances that existed before this run: only those can be in the search index.
         self.first_new_id = self._max_id() + 1
+        self.json_ok = _has_json(store)
 
     def _max_id(self) -> int:
         with self.store.lock:
@@ -345,29 +358,30 @@ class _Writer:
             group.append(params)
         return {("key", "audio", *names): group for names, group in shapes.items()}
 
-    def insert_new(self, payload: bytes) -> int:
+    def insert_new(self, parsed: Parsed) -> int:
         """Insert a range from the fast lane: all of it, or (when a key is already stored)
         nothing, and 0 is returned for the line-by-line lane to take it. Returns its rows."""
-        data = orjson.loads(payload)
+        if parsed.shapes is None or not self.json_ok:
+            return 0
         conn = self.store.conn
         conn.execute("SAVEPOINT fast_lane")
         try:
             inserted = sum(
-                conn.executemany(_insert_sql(("key", "audio", *names)), rows).rowcount
-                for names, rows in data["shapes"]
+                conn.execute(_json_insert_sql(names), (rows,)).rowcount
+                for names, rows in parsed.shapes
             )
         except BaseException:
             conn.execute("ROLLBACK TO fast_lane")
             conn.execute("RELEASE fast_lane")
             raise
-        if inserted != data["rows"]:
+        if inserted != parsed.rows:
             conn.execute("ROLLBACK TO fast_lane")
             conn.execute("RELEASE fast_lane")
             return 0
         conn.execute("RELEASE fast_lane")
         self.summary.inserted += inserted
-        self.summary.audio_missing += data["audio_missing"]
-        self.summary.audio_unreadable += data["audio_unreadable"]
+        self.summary.audio_missing += parsed.audio_missing
+        self.summary.audio_unreadable += parsed.audio_unreadable
         return inserted
 
     def flush(self, pending: dict[str, tuple[int, Row]]) -> None:
@@ -477,6 +491,17 @@ class _Writer:
         if self.store.conn.executemany(_HYP_SQL, params).rowcount == 0:
             return set()
         return {ids[key] for key, _ in rows}
+
+
+def _has_json(store: Store) -> bool:
+    """Whether this SQLite has its JSON functions (built in since 3.38, an option before):
+    without them every range is imported line by line."""
+    try:
+        with store.lock:
+            store.conn.execute("SELECT json_extract('[1]', '$[0]')").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def _compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,6 +7,7 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
 from db_helpers import dump, write_jsonl
 
 from db.import_chunks import CHUNK, Job, parse_range, ranges
@@ -50,7 +51,7 @@ def test_ranges_cover_the_file_on_line_boundaries(tmp_path: Path):
     # Plain ranges are parsed ahead; the second holds the bad line. (The third is plain too:
     # its repeat of k000001 is met only when inserting, which sends it line by line.)
     lanes = [parse_range(Job(str(data), start, end, "wenet", Options(), str(tmp_path), None,
-                             False)).payload is not None for start, end in spans]
+                             False)).shapes is not None for start, end in spans]
     assert lanes == [True, False, True]
 
 
@@ -80,3 +81,25 @@ def test_a_rerun_takes_the_line_by_line_lane_and_changes_nothing(tmp_path: Path,
     again, bad = run(store, data, workers=1)
     assert dump(store) == before and len(bad) == 1
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 79_998)
+
+
+@pytest.mark.parametrize(("nul", "fast"), [(False, True), (True, False)])
+def test_the_fast_lane_stores_text_exactly(tmp_path: Path, store: Store, nul: bool, fast: bool):
+    """SQLite reads the fast lane's rows as JSON: escapes, quotes, astral characters and
+    numbers come back exactly as the line-by-line lane binds them. SQLite's JSON would end a
+    text at a NUL, so a range holding one goes line by line."""
+    texts = ["侬好", 'say "hi"\\n', "\x1b[2J\x07", "𠀀𪚥🎉", "\u202eevil", "", "\t x \n"]
+    if nul:
+        texts.append("a\x00b")
+    rows = [{"key": f"k{i}\x1b", "wav": f"/abs/{i}.wav", "txt": t} for i, t in enumerate(texts)]
+    rows.append({"key": "extra", "wav": "/abs/e.wav", "txt": "x", "n": 1.1, "big": 2**53 + 1})
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    span = next(ranges(str(data)))
+    lane = parse_range(Job(str(data), *span, "wenet", Options(), str(tmp_path), None, False))
+    assert (lane.shapes is not None) == fast
+    summary, bad = run(store, data, workers=0)
+    assert bad == [] and summary.inserted == len(rows)
+    stored = {r[1]: r for r in dump(store)["utterances"]}
+    for i, text in enumerate(texts):
+        assert stored[f"k{i}\x1b"][13] == (text or None)  # the draft
+    assert json.loads(stored["extra"][12]) == {"n": 1.1, "big": 2**53 + 1}
