@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -166,7 +167,7 @@ def parsed_ranges(jobs: Iterator[Job], workers: int, prober: Prober) -> Iterator
     # On Linux fork starts at once and the workers need nothing but this module (the parent's
     # open SQLite connection is never used in them); elsewhere fork is unsafe, spawn is used.
     context = get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_ctrl_c) as pool:
         window: list[Future[Parsed]] = []
         for job in jobs:
             window.append(pool.submit(parse_range, job))
@@ -174,6 +175,12 @@ def parsed_ranges(jobs: Iterator[Job], workers: int, prober: Prober) -> Iterator
                 yield window.pop(0).result()
         for future in window:
             yield future.result()
+
+
+def _ignore_ctrl_c() -> None:
+    # ctrl+c reaches the whole process group: the main process stops the import (and the
+    # pool); a worker printing its own traceback would only bury the one line that says so.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def worker_count(size: int, requested: int | None) -> int:
