@@ -13,6 +13,7 @@ from rich.table import Table
 from backends import registry
 from backends.base import Backend, BackendError, BackendOptions
 from backends.runner import prefill
+from db.safe_text import safe
 from db.store import Filter, Store, StoreError
 from db.tasks import TASKS
 
@@ -105,7 +106,7 @@ def run_backends(args: argparse.Namespace) -> int:
     console = Console()
     console.print(table)
     for problem in problems:
-        console.print(f"[yellow]{escape(problem)}[/]")
+        console.print(f"[yellow]{escape(safe(problem))}[/]")
     return 0
 
 
@@ -126,7 +127,7 @@ def run_prefill(args: argparse.Namespace) -> int:
         backend = build_backend(registry.get(args.backend), args)
         store = Store.open(args.project, create=False)
     except (BackendError, StoreError) as exc:
-        console.print(f"[red]{escape(str(exc))}[/]")
+        console.print(f"[red]{escape(safe(str(exc)))}[/]")
         return 2
     try:
         backend.load()
@@ -135,11 +136,11 @@ def run_prefill(args: argparse.Namespace) -> int:
                           max_batch_seconds=args.max_batch_seconds, limit=args.limit,
                           console=console, progress=not args.no_progress)
     except BackendError as exc:
-        console.print(f"[red]{escape(str(exc))}[/]")
+        console.print(f"[red]{escape(safe(str(exc)))}[/]")
         return 1
     finally:
         backend.close()
         store.close()
     for line in summary.lines():
-        console.print(escape(line))
+        console.print(escape(safe(line)))
     return 0 if summary.failed == 0 else 3

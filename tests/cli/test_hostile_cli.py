@@ -240,3 +240,11 @@ def test_a_failed_import_into_an_empty_file_leaves_it_empty(tmp_path: Path):
     wuwb("import", str(db), str(empty), check_rc=2)
     assert db.exists() and db.stat().st_size == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl", "given.db"]
+
+
+def test_prefill_messages_show_paths_safely(tmp_path: Path):
+    missing = tmp_path / "x\x1b[2J.db"
+    proc = wuwb("prefill", str(missing), "--backend", "sherpa-onnx", "--system", "s",
+                check_rc=2)
+    assert shows_nothing_hostile(proc.stdout + proc.stderr)
+    assert "x␛[2J.db".encode() in proc.stderr and b"no such" in proc.stderr
