@@ -86,7 +86,7 @@ class Summary:
     unchanged: int = 0
     skipped: int = 0  # duplicates left alone under --on-duplicate skip
     bad: int = 0
-    merged: int = 0  # lines folded into an earlier line of the same key in this batch
+    merged: int = 0  # lines folded into an earlier line of the same key in this range
     # Corpus label values left empty ("gender 'M'", "age outside 0-120") → lines.
     unmapped: dict[str, int] = field(default_factory=dict)
     audio_missing: int = 0
