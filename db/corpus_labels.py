@@ -21,6 +21,8 @@ UNKNOWN = "unknown"
 # child under 12, teenager 12-17, young adult 18-39, middle-aged 40-59, elderly 60 and over.
 AGE_BOUNDS: tuple[float, float, float, float] = (12.0, 18.0, 40.0, 60.0)
 AGE_BANDS: tuple[str, ...] = ("儿童", "少年", "青年", "中年", "老年")
+# Ages outside these years are taken as errors in the data, not as children or the elderly.
+AGE_MIN, AGE_MAX = 0, 120
 
 
 class LabelError(WorkbenchError, ValueError):

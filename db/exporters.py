@@ -1,14 +1,19 @@
 """Gold data out as WeNet or swift JSONL (shared/FORMATS.md §1–2), in key order.
 
-The file is written beside the target under a temporary name and renamed over it at the end,
-so a crash or a full disk never leaves half a file where the old one was.
+A file is written beside the target under a temporary name and renamed over it at the end,
+so a crash or a full disk never leaves half a file where the old one was. The temporary file
+is locked while it is written: one left by a killed export is unlocked, and the next export
+of that target removes it. A target that is a link is written through (the link stays); a
+pipe or a device, or a link to an open file such as /dev/stdout, is streamed to.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
-import sqlite3
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring
@@ -16,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from db.errors import WorkbenchError
+from db.path_kinds import describe
 from db.store import Store
 from db.tasks import PROMPTS, TASKS
 
@@ -51,13 +57,33 @@ def export(
     if unknown:
         raise ExportError(f"unknown task {', '.join(unknown)}; use some of {', '.join(TASKS)}")
     target = Path(out)
-    if target.is_dir():
+    kind = describe(target)
+    if kind == "a folder":
         raise ExportError(f"{target}: is a folder")
-    if not target.parent.is_dir():
-        raise ExportError(f"{target.parent}: no such folder")
+    if kind in ("a socket", "a block device"):
+        raise ExportError(f"{target}: {kind}; export writes files, pipes and terminals")
+    stream = kind in ("a character device", "a named pipe") or _names_open_file(target)
+    real = target if stream else Path(os.path.realpath(target))
+    if not real.parent.is_dir():
+        raise ExportError(f"{real.parent}: no such folder")
     rows = _utterances(store, status, subset, provenance, tier)
     lines = _wenet_lines(rows) if fmt == "wenet" else _swift_lines(rows, tasks)
-    return _write_atomic(target, lines)
+    if stream:
+        return _write_stream(target, lines, append=kind == "a regular file")
+    return _write_atomic(real, lines)
+
+
+def _names_open_file(path: Path) -> bool:
+    """Whether the path reaches a file through /proc/<pid>/fd (/dev/stdout, /dev/fd/N): that
+    names a file someone has open, to be written into, never replaced."""
+    hop = str(path.absolute())
+    for _ in range(40):  # the kernel's own bound on a chain of links (MAXSYMLINKS)
+        if os.path.realpath(os.path.dirname(hop)).startswith("/proc/"):
+            return True
+        if not os.path.islink(hop):
+            return False
+        hop = os.path.join(os.path.dirname(hop), os.readlink(hop))
+    return False
 
 
 Batch = list[tuple[Any, ...]]
@@ -84,15 +110,11 @@ def _utterances(
         "CASE WHEN status = 'accepted' THEN provenance END "
         "FROM utterances" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY key"
     )
-    # A connection of its own: a long read must not hold the store's lock against the app,
-    # and WAL gives it one consistent snapshot while others write.
-    conn = sqlite3.connect(store.path, timeout=30.0)
-    try:
+    # A connection of its own: a long read must not hold the store's lock against the app.
+    with store.reader() as conn:
         cursor = conn.execute(sql, args)
         while batch := cursor.fetchmany(_CHUNK):
             yield batch
-    finally:
-        conn.close()
 
 
 def _transcript(status: str, draft: str | None, gold: str | None) -> str | None:
@@ -151,8 +173,24 @@ def _swift_lines(batches: Iterator[Batch], tasks: Sequence[str]) -> Iterator[lis
         yield lines
 
 
+def _write_stream(target: Path, chunks: Iterator[list[str]], *, append: bool) -> int:
+    """Write straight into a pipe, a terminal or a file open elsewhere (appending, so a shell's
+    `>>` keeps what is there)."""
+    written = 0
+    with open(target, "a" if append else "w", encoding="utf-8", newline="\n") as f:
+        for lines in chunks:
+            f.writelines(lines)
+            written += len(lines)
+    return written
+
+
 def _write_atomic(target: Path, chunks: Iterator[list[str]]) -> int:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    """Write a temporary file beside the target and rename it over the target at the end.
+
+    The target's mode (and owner, where allowed) is kept; a new file gets the umask's mode.
+    """
+    _remove_stale(target)
+    fd, tmp = _locked_temp(target)
     written = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
@@ -160,10 +198,63 @@ def _write_atomic(target: Path, chunks: Iterator[list[str]]) -> int:
                 f.writelines(lines)
                 written += len(lines)
             f.flush()
+            _copy_mode(target, f.fileno())
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+            os.replace(tmp, target)  # while the lock is held: a cleaner never sees it whole
     except BaseException:
-        os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
     return written
+
+
+def _temp_names(target: Path) -> tuple[str, str]:
+    return f".{target.name}.", ".tmp"
+
+
+def _locked_temp(target: Path) -> tuple[int, str]:
+    """A new temporary file for target, locked; made again if a cleaner took it first."""
+    prefix, suffix = _temp_names(target)
+    while True:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=suffix)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
+                return fd, tmp
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove the temporary files of this target that no running export holds locked."""
+    prefix, suffix = _temp_names(target)
+    for name in os.listdir(target.parent):
+        if not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        path = target.parent / name
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+                os.unlink(path)
+        except OSError:
+            pass  # held by a running export, or gone already
+        finally:
+            os.close(fd)
+
+
+def _copy_mode(target: Path, fd: int) -> None:
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        return
+    with contextlib.suppress(PermissionError):
+        os.fchown(fd, st.st_uid, st.st_gid)
+    os.fchmod(fd, stat.S_IMODE(st.st_mode))

@@ -11,7 +11,6 @@ names.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,8 @@ import orjson
 
 from db.errors import WorkbenchError
 from db.jsonl import BadLine, OnBad, raise_bad, read_jsonl
+from db.path_kinds import not_a_file
+from db.safe_text import safe
 from db.store import HypothesisIn, Store
 from db.tasks import LABEL_TASKS, TASKS, match_label, task_of_prompt
 from db.timings import Times, TimesError, check
@@ -48,9 +49,9 @@ def read_wenet_text(path: str | Path, *, sep: str = " ") -> Iterator[tuple[str, 
     """(key, text) per line, split at the first `sep`.
 
     `key ` (or a bare `key`) is an empty hypothesis, not a missing one; tags stay in the text.
-    Blank lines are skipped.
+    Blank lines are skipped, and a UTF-8 byte order mark at the start.
     """
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:
         for line in f:
             line = line.rstrip("\r\n")
             if not line.strip():
@@ -130,7 +131,7 @@ def sniff_format(path: str | Path) -> str:
         return "wenet-text"
     if p.suffix == ".jsonl" or p.name.endswith(".jsonl.txt"):
         return "results" if _first_is_result(p) else "swift-results"
-    with open(p, encoding="utf-8", errors="replace") as f:
+    with open(p, encoding="utf-8-sig", errors="replace") as f:
         first = next((line for line in f if line.strip()), "")
     return "tsv" if "\t" in first else "wenet-text"
 
@@ -139,32 +140,45 @@ def import_hypotheses(
     store: Store, path: str | Path, system: str, task: str | None = None, fmt: str = "auto",
 ) -> list[HypImport]:
     """Import a hypothesis file (or a recognize.py result dir: one system per mode)."""
-    if not system.strip():
-        raise HypFileError("the system needs a name")
+    _check_system(system, "--system")
     if task is not None and task not in TASKS:
         raise HypFileError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
+    p = Path(path)
+    why = None if p.is_dir() else not_a_file(p)
+    if why is not None:  # before sniffing: opening a named pipe would wait for a writer
+        raise HypFileError(f"{p}: {why}")
     if fmt == "auto":
         fmt = sniff_format(path)
     if fmt not in HYP_FORMATS:
         raise HypFileError(f"unknown format {fmt!r}; use one of auto, {', '.join(HYP_FORMATS)}")
-    p = Path(path)
     if p.is_dir():
         if fmt != "wenet-text":
             raise HypFileError(f"{p}: a folder is read only as a recognize.py result dir")
         modes = sorted(d for d in p.iterdir() if (d / "text").is_file())
         if not modes:
             raise HypFileError(f"{p}: no <mode>/text files (recognize.py --result_dir layout)")
+        for mode in modes:  # all checked before any is imported
+            _check_system(mode.name, str(mode))
         return [
             _import_keyed(store, m / "text", f"{system}-{m.name}", task or "asr", " ")
             for m in modes
         ]
-    if not p.is_file():
-        raise HypFileError(f"{p}: no such file")
     if fmt == "swift-results":
         return [_import_swift(store, p, system, task)]
     if fmt == "results":
         return _import_results(store, p, system, task)
     return [_import_keyed(store, p, system, task or "asr", "\t" if fmt == "tsv" else " ")]
+
+
+def _check_system(name: str, where: str) -> None:
+    """A system's name is shown in every report and screen: no control characters in it."""
+    if not name.strip():
+        raise HypFileError(f"{where}: the system needs a name")
+    if safe(name) != name:
+        raise HypFileError(
+            f"{where}: a system name may not hold control characters or bidi overrides "
+            f"({name!r}); rename it"
+        )
 
 
 def _hypothesis(utt_id: int, system: str, task: str, text: str, result: HypImport) -> HypothesisIn:
@@ -249,13 +263,10 @@ def _match_by_path(
     # One streamed scan of the audio column (not indexed) instead of a lookup per answer,
     # on a connection of its own so the store stays free for the writes.
     hyps = []
-    conn = sqlite3.connect(store.path, timeout=30.0)
-    try:
+    with store.reader() as conn:
         for utt_id, audio in conn.execute("SELECT id, audio FROM utterances"):
             for r in by_path.pop(os.path.normpath(audio), []):
                 hyps.append(_hypothesis(utt_id, system, r.task, r.response, result))
-    finally:
-        conn.close()
     store.add_hypotheses(hyps)
     for answers in by_path.values():
         for r in answers:

@@ -1,7 +1,9 @@
 """Streaming import of WeNet, swift and WenetSpeech-Wu JSONL into a project file.
 
-Memory stays flat: lines are parsed one at a time and written in batches, one transaction per
-batch (or one for the whole file under --strict, so a bad line leaves nothing behind).
+Memory stays flat: the file is read in byte ranges of whole lines, one transaction per range
+(or one for the whole file under --strict, so a bad line leaves nothing behind). A range of
+new, plain lines takes the fast lane (db.import_chunks: parsed ahead, on other cores for a big
+file, and inserted whole); any other range is imported line by line here.
 
 Idempotent and resumable: a line whose fields already hold the same values changes nothing
 (no version bump). A key that exists with NULL in a field this line sets is filled in (that is
@@ -14,17 +16,19 @@ from __future__ import annotations
 
 import functools
 import os
-import queue
+import sqlite3
 import sys
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from db.audio_files import AudioInfo, Prober, resolve
 from db.errors import WorkbenchError
-from db.jsonl import BadLine, OnBad, read_jsonl
+from db.import_chunks import Job, Parsed, parsed_ranges, ranges, row_params, worker_count
+from db.jsonl import BadLine, Line, OnBad, read_jsonl
+from db.path_kinds import not_a_file
 from db.row_formats import CORPUS_SYSTEM, FORMATS, PARSERS, Options, Row, RowError, detect
 from db.store import Store, now
 
@@ -55,6 +59,19 @@ def _insert_sql(columns: tuple[str, ...]) -> str:
     )
 
 
+@functools.cache
+def _json_insert_sql(names: tuple[str, ...]) -> str:
+    """Insert the rows of one JSON array of arrays: key, audio, then `names`."""
+    columns = ("key", "audio", *names)
+    values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+    # The array comes as UTF-8 bytes, read as text with no conversion; WHERE true: an upsert
+    # after INSERT ... SELECT needs it to parse unambiguously.
+    return (
+        f"INSERT INTO utterances ({', '.join(columns)}) SELECT {values} "
+        "FROM json_each(CAST(? AS TEXT)) WHERE true ON CONFLICT (key) DO NOTHING"
+    )
+
+
 class ImportError_(WorkbenchError, RuntimeError):
     """The file cannot be imported at all (unreadable, unknown format, strict stop)."""
 
@@ -69,15 +86,15 @@ class Summary:
     unchanged: int = 0
     skipped: int = 0  # duplicates left alone under --on-duplicate skip
     bad: int = 0
+    merged: int = 0  # lines folded into an earlier line of the same key in this range
+    # Corpus label values left empty ("gender 'M'", "age outside 0-120") → lines.
+    unmapped: dict[str, int] = field(default_factory=dict)
     audio_missing: int = 0
     audio_unreadable: int = 0
     notes: list[str] = field(default_factory=list)
-    # The parsing and the writing thread both count.
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, name: str, n: int = 1) -> None:
-        with self.lock:
-            setattr(self, name, getattr(self, name) + n)
+        setattr(self, name, getattr(self, name) + n)
 
     def line(self) -> str:
         parts = [
@@ -88,6 +105,12 @@ class Summary:
             f"{self.skipped} duplicates skipped",
             f"{self.bad} bad lines",
         ]
+        if self.merged:
+            parts.append(f"{self.merged} merged into an earlier line of the same key")
+        if self.unmapped:
+            shown = ", ".join(f"{name} ×{n}" for name, n in sorted(
+                self.unmapped.items(), key=lambda item: (-item[1], item[0])))
+            parts.append(f"labels left empty: {shown}")
         if self.audio_missing or self.audio_unreadable:
             parts.append(f"audio: {self.audio_missing} missing, {self.audio_unreadable} unreadable")
         return ", ".join(parts)
@@ -102,6 +125,7 @@ class ImportConfig:
     strict: bool = False
     probe: bool = True
     batch: int = BATCH
+    workers: int | None = None  # parsing processes; None: by file size and cores, 0: none
 
 
 Progress = Callable[[int], None]  # bytes read so far
@@ -109,7 +133,8 @@ Progress = Callable[[int], None]  # bytes read so far
 
 def sniff(path: str | Path) -> str:
     """The format of a JSONL file from its first object."""
-    for line_no, obj, _ in read_jsonl(path, on_bad=lambda bad: None):
+    first_bad: list[BadLine] = []
+    for line_no, obj, _ in read_jsonl(path, on_bad=first_bad.append):
         fmt = detect(obj)
         if fmt is None:
             raise ImportError_(
@@ -117,7 +142,13 @@ def sniff(path: str | Path) -> str:
                 f"{', '.join(sorted(obj)[:6])}); pass --format {'|'.join(FORMATS)}"
             )
         return fmt
-    raise ImportError_(f"{path}: no JSON lines to import")
+    if first_bad:
+        raise ImportError_(f"no line is a JSON object; the first: {first_bad[0]}")
+    raise ImportError_(_empty(path))
+
+
+def _empty(path: str | Path) -> str:
+    return f"{path}: empty: no JSON lines to import"
 
 
 def import_file(
@@ -127,8 +158,10 @@ def import_file(
     """Import one JSONL file; bad lines go to on_bad (stderr by default) and are counted."""
     if config.on_duplicate not in POLICIES:
         raise ImportError_(f"unknown duplicate policy {config.on_duplicate!r}")
-    if not os.path.isfile(path):
-        raise ImportError_(f"{path}: no such file")
+    why = not_a_file(path)
+    if why is not None:
+        raise ImportError_(f"{path}: {why}")
+    store.require_writable()
     fmt = sniff(path) if config.format == "auto" else config.format
     if fmt not in PARSERS:
         raise ImportError_(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
@@ -143,97 +176,106 @@ def import_file(
         summary.count("bad")
         report(bad)
 
+    not_json_lines = 0
+
     def not_json(bad: BadLine) -> None:
-        summary.lines += 1  # lines is the parsing thread's alone: no lock on the hot path
+        nonlocal not_json_lines
+        not_json_lines += 1
         bad_line(bad)
 
     base = os.path.dirname(os.path.abspath(path))
     audio_root = None if config.audio_root is None else os.path.abspath(config.audio_root)
-    parse = PARSERS[fmt]
-    opts = config.options
-    pending: dict[str, tuple[int, Row]] = {}
-    # Parsing and writing run in two threads: SQLite lets go of the GIL while it writes, so
-    # the two overlap where a second core is free.
-    with _WriterThread(_Writer(store, config, summary, bad_line)) as writer:
-        for line_no, obj, end in read_jsonl(path, on_bad=not_json):
-            summary.lines += 1
-            try:
-                row = parse(obj, opts)
-            except RowError as exc:
-                bad_line(BadLine(path, line_no, str(exc)))
-                continue
-            row.wav = resolve(row.wav, row.key, base, audio_root)
-            earlier = pending.get(row.key)
-            if earlier is None:
-                pending[row.key] = (line_no, row)
+    jobs = (
+        Job(str(path), start, end, fmt, config.options, base, audio_root, config.probe)
+        for start, end in ranges(str(path))
+    )
+    workers = worker_count(os.path.getsize(path), config.workers)
+    lines = 0
+    line_offset = 0  # physical lines before the range at hand
+    with _writing(_Writer(store, config, summary, bad_line)) as writer:
+        for parsed in parsed_ranges(jobs, workers, writer.probe):
+            if new := writer.insert_new(parsed):
+                lines += new
             else:
-                writer.writer.merge_pending(earlier[1], row, line_no)
-            if len(pending) >= config.batch:
-                writer.put(pending)
-                pending = {}
-                if progress is not None:
-                    progress(end)
-        writer.put(pending)
-    if progress is not None:
-        progress(os.path.getsize(path))
+                lines += _import_lines(
+                    writer, read_jsonl(path, not_json, start=parsed.start, end=parsed.end,
+                                       first_line=line_offset + 1),
+                    fmt, base, audio_root,
+                )
+            line_offset += parsed.lines
+            if progress is not None:
+                progress(parsed.end)
+    summary.lines = lines + not_json_lines
+    if summary.lines == 0:
+        raise ImportError_(_empty(path))
     return summary
 
 
-class _WriterThread:
-    """Runs a _Writer's batches on its own thread; its failure is re-raised in the caller.
+def _import_lines(
+    writer: _Writer, objects: Iterator[Line], fmt: str, base: str, audio_root: str | None
+) -> int:
+    """The line-by-line lane: every line parsed here, merged in batches, bad lines reported.
+    Returns the lines that were JSON objects."""
+    summary, config = writer.summary, writer.config
+    # Absolute paths are kept as written: the test is a prefix check on POSIX, a call elsewhere.
+    absolute = "/" if os.name == "posix" and audio_root is None else None
+    parse = PARSERS[fmt]
+    opts = config.options
+    size = config.batch
+    lines = 0  # a local: an attribute of the summary costs a lookup per line
+    pending: dict[str, tuple[int, Row]] = {}
+    for line_no, obj, _ in objects:
+        lines += 1
+        try:
+            row = parse(obj, opts)
+        except RowError as exc:
+            writer.bad_line(BadLine(summary.path, line_no, str(exc)))
+            continue
+        if row.flags:
+            for flag in row.flags:
+                summary.unmapped[flag] = summary.unmapped.get(flag, 0) + 1
+        if absolute is None or not row.wav.startswith(absolute):
+            row.wav = resolve(row.wav, row.key, base, audio_root)
+        earlier = pending.get(row.key)
+        if earlier is None:
+            pending[row.key] = (line_no, row)
+            if len(pending) >= size:
+                writer.flush(pending)
+                pending = {}
+        else:
+            writer.merge_pending(earlier[1], row, line_no)
+    writer.flush(pending)
+    return lines
 
-    The writer holds the store's lock for the whole import. Under --strict the whole file is
-    one transaction, committed only when the caller's block ends without an error.
+
+@contextmanager
+def _writing(writer: _Writer) -> Iterator[_Writer]:
+    """The store held for a whole import, with a bigger page cache; under --strict the whole
+    file is one transaction, committed only when the caller's block ends without an error.
+
+    Parsing and writing share one thread: SQLite lets go of the GIL only inside each row's
+    step, so a writer thread mostly waited for the GIL (measured: more CPU, no less time).
     """
-
-    def __init__(self, writer: _Writer) -> None:
-        self.writer = writer
-        self.queue: queue.Queue[dict[str, tuple[int, Row]] | None] = queue.Queue(maxsize=1)
-        self.error: BaseException | None = None
-        self.failed = False
-        self.thread = threading.Thread(target=self._run, name="wuwb-import-writer", daemon=True)
-
-    def __enter__(self) -> _WriterThread:
-        self.thread.start()
-        return self
-
-    def put(self, batch: dict[str, tuple[int, Row]]) -> None:
-        self._check()
-        if batch:
-            self.queue.put(batch)
-
-    def _check(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.failed = exc_type is not None
-        self.queue.put(None)
-        self.thread.join()
-        if exc_type is None:
-            self._check()
-
-    def _run(self) -> None:
-        store = self.writer.store
-        strict = self.writer.config.strict
-        with store.lock:
-            conn = store.conn
-            # The unique key index and the table's last pages are rewritten by every batch:
-            # a bigger page cache (while importing only) keeps them from being re-read.
-            cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-            conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+    store = writer.store
+    with store.lock:
+        conn = store.conn
+        # The unique key index and the table's last pages are rewritten by every batch:
+        # a bigger page cache (while importing only) keeps them from being re-read.
+        cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+        conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+        strict = writer.config.strict
+        if strict:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield writer
+        except BaseException:
             if strict:
-                conn.execute("BEGIN IMMEDIATE")
-            try:
-                while (batch := self.queue.get()) is not None:
-                    if self.error is None:
-                        self.writer.flush(batch)
-            except BaseException as exc:
-                self.error = exc
-                while self.queue.get() is not None:  # let the caller finish putting
-                    pass
+                conn.execute("ROLLBACK")
+            raise
+        else:
             if strict:
-                conn.execute("ROLLBACK" if self.error or self.failed else "COMMIT")
+                conn.execute("COMMIT")
+        finally:
             conn.execute(f"PRAGMA cache_size = {cache}")
 
 
@@ -251,6 +293,7 @@ class _Writer:
         self.probe = Prober()
         # Utterances that existed before this run: only those can be in the search index.
         self.first_new_id = self._max_id() + 1
+        self.json_ok = _has_json(store)
 
     def _max_id(self) -> int:
         with self.store.lock:
@@ -271,10 +314,8 @@ class _Writer:
         earlier.hyps.update(row.hyps)
         if row.duration is not None:
             earlier.duration = row.duration
-        if not fills and not conflicts and not hyp_conflict:
-            self.summary.count("unchanged")
-        else:
-            self.summary.count("updated")
+        # Whether the utterance changes is told once, when the merged line is written.
+        self.summary.count("merged")
 
     def _allowed(self, key: str, conflicts: dict[str, Any], line_no: int) -> bool:
         """Apply the duplicate policy to a line that differs from what is stored."""
@@ -299,10 +340,49 @@ class _Writer:
         return info
 
     def _count(self, tally: dict[str, int]) -> None:
-        # Once a batch: the summary's lock costs as much as a row's parse if taken per row.
         for name, n in tally.items():
             if n:
                 self.summary.count(name, n)
+
+    def _shapes(
+        self, pending: dict[str, tuple[int, Row]], tally: dict[str, int]
+    ) -> dict[tuple[str, ...], list[tuple[Any, ...]]]:
+        """The rows as INSERT parameters, grouped by the columns they set."""
+        shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        probe = self.probe if self.config.probe else None
+        for _, row in pending.values():
+            names, params = row_params(row, probe, tally)
+            group = shapes.get(names)
+            if group is None:
+                group = shapes[names] = []
+            group.append(params)
+        return {("key", "audio", *names): group for names, group in shapes.items()}
+
+    def insert_new(self, parsed: Parsed) -> int:
+        """Insert a range from the fast lane: all of it, or (when a key is already stored)
+        nothing, and 0 is returned for the line-by-line lane to take it. Returns its rows."""
+        if parsed.shapes is None or not self.json_ok:
+            return 0
+        conn = self.store.conn
+        conn.execute("SAVEPOINT fast_lane")
+        try:
+            inserted = sum(
+                conn.execute(_json_insert_sql(names), (rows,)).rowcount
+                for names, rows in parsed.shapes
+            )
+        except BaseException:
+            conn.execute("ROLLBACK TO fast_lane")
+            conn.execute("RELEASE fast_lane")
+            raise
+        if inserted != parsed.rows:
+            conn.execute("ROLLBACK TO fast_lane")
+            conn.execute("RELEASE fast_lane")
+            return 0
+        conn.execute("RELEASE fast_lane")
+        self.summary.inserted += inserted
+        self.summary.audio_missing += parsed.audio_missing
+        self.summary.audio_unreadable += parsed.audio_unreadable
+        return inserted
 
     def flush(self, pending: dict[str, tuple[int, Row]]) -> None:
         if not pending:
@@ -317,18 +397,8 @@ class _Writer:
             before = self._max_id()
             # Rows grouped by the columns they set: binding a NULL costs as much as a value,
             # and most rows set only a few of the twenty columns.
-            shapes: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
             tally = {"audio_missing": 0, "audio_unreadable": 0}
-            for _, row in pending.values():
-                values = {"key": row.key, "audio": row.wav, **row.fields}
-                duration, rate, error = self._probe(row, tally)
-                if duration is not None:
-                    values["duration"] = duration
-                if rate is not None:
-                    values["sample_rate"] = rate
-                if error is not None:
-                    values["audio_error"] = error
-                shapes.setdefault(tuple(values), []).append(tuple(values.values()))
+            shapes = self._shapes(pending, tally)
             inserted = sum(
                 conn.executemany(_insert_sql(cols), params).rowcount
                 for cols, params in shapes.items()
@@ -421,6 +491,17 @@ class _Writer:
         if self.store.conn.executemany(_HYP_SQL, params).rowcount == 0:
             return set()
         return {ids[key] for key, _ in rows}
+
+
+def _has_json(store: Store) -> bool:
+    """Whether this SQLite has its JSON functions (built in since 3.38, an option before):
+    without them every range is imported line by line."""
+    try:
+        with store.lock:
+            store.conn.execute("SELECT json_extract('[1]', '$[0]')").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 def _compare(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -155,8 +155,7 @@ def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = F
         raise ValueError(f"unknown grouping {group_by!r}; use one of {', '.join(groupings)}")
     grp = f"IFNULL(u.{group_by}, '')" if group_by else "''"
     # Its own connection: a report over a million rows must not hold the app's lock.
-    conn = sqlite3.connect(store.path, timeout=30.0)
-    try:
+    with store.reader() as conn:
         present = _tasks_present(conn)
         group_gold = dict(
             conn.execute(f"SELECT {grp}, count(*) FROM utterances u WHERE {_GOLD} GROUP BY 1")
@@ -185,8 +184,6 @@ def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = F
             )
         ]
         triage = _triage(conn, provenance) if derived else None
-    finally:
-        conn.close()
     return Report(gold, group_by, sorted(group_gold.items()) if group_by else [], cer, labels,
                   bleu, wu, oracle, provenance, triage)
 

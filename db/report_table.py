@@ -1,4 +1,7 @@
-"""The report as rich tables, leaderboard-shaped: systems as rows, groups as columns."""
+"""The report as rich tables, leaderboard-shaped: systems as rows, groups as columns.
+
+Names come from data: each goes through `_name` (visible control characters, no markup).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,10 @@ from rich.table import Table
 
 from db.report import Cer, Report, SystemCer
 from db.safe_text import safe
+
+
+def _name(text: str) -> str:
+    return escape(safe(text))
 
 
 def _pct(value: float | None) -> str:
@@ -32,11 +39,11 @@ def _cer_table(
     table.add_column("S/D/I", justify="right")
     table.add_column("not answered", justify="right")
     for group, gold in report.groups:
-        table.add_column(f"{escape(safe(group or '(none)'))}\n{gold}", justify="right")
+        table.add_column(f"{_name(group or '(none)')}\n{gold}", justify="right")
     for r in rows:
         o = r.overall
         table.add_row(
-            escape(safe(r.system)), _pct(o.cer), str(o.n), f"{o.s}/{o.d}/{o.i}", str(o.unanswered),
+            _name(r.system), _pct(o.cer), str(o.n), f"{o.s}/{o.d}/{o.i}", str(o.unanswered),
             *(_cell(r.groups[g]) for g, _ in report.groups),
         )
     if oracle is not None:
@@ -109,7 +116,7 @@ def render(report: Report) -> list[Table]:
             labels.add_column(name, justify="left" if name in ("system", "task") else "right",
                               no_wrap=name == "system")
         for s in report.labels:
-            labels.add_row(escape(safe(s.system)), s.task, _pct(s.accuracy), str(s.correct),
+            labels.add_row(_name(s.system), s.task, _pct(s.accuracy), str(s.correct),
                            str(s.answered), str(s.off_label), str(s.unanswered))
         tables.append(labels)
     if report.bleu:
@@ -118,7 +125,7 @@ def render(report: Report) -> list[Table]:
             bleu.add_column(name, justify="left" if name == "system" else "right",
                             no_wrap=name == "system")
         for b in report.bleu:
-            bleu.add_row(escape(safe(b.system)), "—" if b.bleu is None else f"{b.bleu:.2f}",
+            bleu.add_row(_name(b.system), "—" if b.bleu is None else f"{b.bleu:.2f}",
                          str(b.scored), str(b.unanswered))
         tables.append(bleu)
     return tables + _triage_tables(report)

@@ -28,17 +28,18 @@ class RowError(WorkbenchError, ValueError):
 class Row:
     """One line's contribution to an utterance (a slotted class: one is made per line)."""
 
-    __slots__ = ("duration", "fields", "hyps", "key", "wav")
+    __slots__ = ("duration", "fields", "flags", "hyps", "key", "wav")
 
     def __init__(
         self, key: str, wav: str, fields: dict[str, Any], hyps: dict[str, str] | None = None,
-        duration: float | None = None,
+        duration: float | None = None, flags: tuple[str, ...] = (),
     ) -> None:
         self.key = key
         self.wav = wav
         self.fields = fields  # utterance columns this line sets (never key/audio)
         self.hyps = hyps or {}  # task → text, answers of system wswu-corpus
         self.duration = duration  # the corpus's own figure, kept when the audio is not probed
+        self.flags = flags  # corpus label values left empty, as the summary counts them
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,17 @@ def detect(obj: dict[str, Any]) -> str | None:
     if "key" in obj and "wav" in obj:
         return "wenet"
     return None
+
+
+def check_key(key: str, what: str = "key") -> None:
+    """Refuse a key holding whitespace: result lines of recognize.py (`key text`) split at
+    the first space, so that utterance's hypotheses could never be matched."""
+    # The first two tests are cheap and almost always pass: a key is plain text.
+    if (" " in key or not key.isprintable()) and any(c.isspace() for c in key):
+        raise RowError(
+            f"{what} {key!r} holds whitespace; keys may not, since recognize.py result "
+            "lines are split at the first space and its hypotheses could never match"
+        )
 
 
 def _text(obj: dict[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -117,19 +129,29 @@ def _set_provenance(fields: dict[str, Any], obj: dict[str, Any]) -> None:
 
 
 def parse_wenet(obj: dict[str, Any], opts: Options) -> Row:
-    # The hot path of a million-line import: plain type checks, reasons only on failure.
+    # The hot path of a million-line import: plain type checks inline, reasons (and the
+    # helpers that give them) only on failure.
     key = obj.get("key")
     wav = obj.get("wav")
     if type(key) is not str or not key or type(wav) is not str or not wav:
         _text(obj, "key", required=True)
         _text(obj, "wav", required=True)
+    if " " in key or not key.isprintable():  # type: ignore[operator, union-attr]
+        check_key(key)  # type: ignore[arg-type]
     txt = obj.get("txt")
-    if txt is not None and type(txt) is not str:
+    if txt is None:
+        fields: dict[str, Any] = {}
+        plain = len(obj) == 2
+    elif type(txt) is str:
+        if opts.gold:
+            fields = {}
+            _set_transcript(fields, txt, opts)
+        else:
+            fields = {"draft": txt} if txt else {}
+        plain = len(obj) == 3
+    else:
         _text(obj, "txt")
-    fields: dict[str, Any] = {}
-    if txt is not None:
-        _set_transcript(fields, txt, opts)
-    if len(obj) > 3 or not _WENET_KNOWN.issuperset(obj):
+    if not plain:  # fields beyond key, wav and txt: kept for the export
         _set_provenance(fields, obj)
         extra = _extra(obj, _WENET_KNOWN)
         if extra is not None:
@@ -163,6 +185,9 @@ def parse_swift(obj: dict[str, Any], opts: Options) -> Row:
         raise RowError(f"unknown prompt {prompts[0][:60]!r}")
     wav: str = audios[0]
     key = os.path.splitext(os.path.basename(wav))[0]
+    if not key:
+        raise RowError(f"audio path {wav!r} has no file name to take the key from")
+    check_key(key, "audio file stem (the key of a swift row)")
     fields: dict[str, Any] = {}
     if answers:
         answer = answers[-1]
@@ -196,6 +221,12 @@ _WSWU_KNOWN = frozenset(
 def parse_wswu(obj: dict[str, Any], opts: Options) -> Row:
     key = _text(obj, "key", required=True)
     wav = _text(obj, "wav", required=True)
+    check_key(key)  # type: ignore[arg-type]
+    if "transcription" not in obj:
+        raise RowError(
+            "missing 'transcription' (every WenetSpeech-Wu line has one; for a WeNet list "
+            "use --format wenet)"
+        )
     fields: dict[str, Any] = {}
     hyps: dict[str, str] = {}
     # The corpus writes "" where it has nothing: no draft and no corpus answer then.
@@ -216,19 +247,10 @@ def parse_wswu(obj: dict[str, Any], opts: Options) -> Row:
         if value is not None:
             fields[column] = value
     para = _object(obj, "paralinguistic")
-    try:
-        labels = {
-            "emotion": _label(para, "emotion", corpus_labels.emotion_label),
-            "gender": _label(para, "gender", corpus_labels.gender_label),
-        }
-        age = _number(para, "age")
-        labels["age"] = None if age is None else corpus_labels.age_label(age, opts.age_bounds)
-    except corpus_labels.LabelError as exc:
-        raise RowError(str(exc)) from exc
+    labels, unmapped, flags = _labels(para, opts)
     for task, label in labels.items():
-        if label is not None:
-            fields[task] = label
-            hyps[task] = label
+        fields[task] = label
+        hyps[task] = label
     meta = _object(obj, "meta-info")
     for column, name in (("domain", "domain"), ("sub_dialect", "sub-dialect")):
         text = _text(meta, name)
@@ -239,16 +261,54 @@ def parse_wswu(obj: dict[str, Any], opts: Options) -> Row:
     low = _object(obj, "low-level-feature")
     if low:
         rest = {"low-level-feature": low, **rest}
+    if unmapped:  # kept, so a label the sets lack is not lost
+        rest["unmapped-labels"] = unmapped
     if rest:
         fields["extra"] = json.dumps(rest, ensure_ascii=False)
     if opts.subset is not None:
         fields["subset"] = opts.subset
-    return Row(key, wav, fields, hyps, _number(obj, "duration"))  # type: ignore[arg-type]
+    return Row(key, wav, fields, hyps, _number(obj, "duration"), flags)  # type: ignore[arg-type]
 
 
-def _label(obj: dict[str, Any], name: str, mapping: Callable[[str], str | None]) -> str | None:
-    value = _text(obj, name)
-    return None if value is None else mapping(value)
+_MAPPINGS: dict[str, Callable[[str], str | None]] = {
+    "emotion": corpus_labels.emotion_label, "gender": corpus_labels.gender_label,
+}
+
+
+def _labels(
+    para: dict[str, Any], opts: Options
+) -> tuple[dict[str, str], dict[str, Any], tuple[str, ...]]:
+    """The corpus's labels mapped to the tasks' sets: (labels, raw values that did not map,
+    what the summary counts for them). A value outside the sets costs that label only."""
+    labels: dict[str, str] = {}
+    unmapped: dict[str, Any] = {}
+    flags: list[str] = []
+    for task in ("age", "emotion", "gender"):
+        value = para.get(task)
+        if value is None:
+            continue
+        label: str | None = None
+        flag = f"{task} {value!r}"
+        if task == "age":
+            if type(value) in (int, float):
+                if corpus_labels.AGE_MIN <= value <= corpus_labels.AGE_MAX:
+                    label = corpus_labels.age_label(value, opts.age_bounds)
+                else:
+                    flag = f"age outside {corpus_labels.AGE_MIN}-{corpus_labels.AGE_MAX}"
+        elif type(value) is str:
+            try:
+                label = _MAPPINGS[task](value)
+            except corpus_labels.LabelError:
+                pass
+            else:
+                if label is None:  # the corpus's own `unknown`: no label, nothing to count
+                    continue
+        if label is None:
+            unmapped[task] = value
+            flags.append(flag)
+        else:
+            labels[task] = label
+    return labels, unmapped, tuple(flags)
 
 
 PARSERS: dict[str, Parser] = {"wenet": parse_wenet, "swift": parse_swift, "wswu": parse_wswu}

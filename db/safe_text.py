@@ -8,6 +8,7 @@ reorder what follows. `safe()` is for showing only; what is stored stays byte fo
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Bidi embedding/override/isolate controls reorder what follows them on screen.
@@ -32,3 +33,13 @@ def safe(text: str) -> str:
     return "".join(
         _visible(c) if unicodedata.category(c) in ("Cc", "Cf") or c in _BIDI else c for c in text
     )
+
+
+# What safe() replaces that JSON leaves raw (it escapes only U+0000-U+001F itself).
+_JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_json(encoded: str) -> str:
+    """JSON text (from json.dumps(ensure_ascii=False)) with DEL, the C1 controls and bidi
+    controls written as \\uXXXX escapes: the same data, nothing a terminal acts on."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)

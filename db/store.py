@@ -17,12 +17,14 @@ from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from rapidfuzz.distance import Levenshtein
 
 from db import metrics, timings
 from db.errors import WorkbenchError
-from db.schema import LAZY_INDEXES, migrate
+from db.path_kinds import describe
+from db.schema import LAZY_INDEXES, SCHEMA_VERSION, SchemaError, migrate
 from db.timings import Times
 
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
@@ -54,6 +56,12 @@ def now() -> str:
 
 class StoreError(WorkbenchError, RuntimeError):
     """A request the project file cannot satisfy (unknown id, bad field, bad filter)."""
+
+
+class ReadOnlyError(StoreError):
+    """A write to a project opened read-only."""
+
+    title = "read-only"
 
 
 @dataclass(frozen=True)
@@ -199,28 +207,61 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         self._indexed: set[str] = set()
+        self.readonly = False
         self.derived = self._derived()  # consensus systems: no voice in the disagreement
 
     # --- opening -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
-        """Open (and, if allowed, create) a project file and bring its schema up to date."""
+    def open(
+        cls, path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False
+    ) -> Store:
+        """Open a project file and bring its schema up to date.
+
+        Only a new or empty file is made a project, and only with `create`. Any other file is
+        inspected read-only first, so a file that is not a project is refused untouched.
+        `readonly` opens a `mode=ro` connection: reads work on a file nobody may write, and
+        every write is refused with ReadOnlyError.
+        """
         p = Path(path)
-        if not create and not p.exists():
+        if not p.exists() and not create:
             raise StoreError(f"{p}: no such project file")
-        try:
-            conn = sqlite3.connect(
-                p, isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-            conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{p}: not a project file ({exc})") from exc
+        if p.exists() and not p.is_file():
+            raise StoreError(f"{p}: {describe(p)}, not a project file")
+        fresh = not p.exists() or p.stat().st_size == 0
+        if fresh and (not create or readonly):
+            raise StoreError(f"{p}: an empty file, not a wu-workbench project")
+        version = SCHEMA_VERSION if fresh else _check_project(p, create=create)
+        if readonly:
+            if version < SCHEMA_VERSION:
+                if not writable(p):
+                    raise ReadOnlyError(
+                        f"{p}: project schema version {version} needs upgrading to "
+                        f"{SCHEMA_VERSION}, and the file is read-only"
+                    )
+                cls.open(p, create=False).close()  # migrates
+            conn = _connect_ro(p)
+        else:
+            if not fresh and not writable(p):
+                raise ReadOnlyError(
+                    f"{p}: the project file is read-only (no write permission); reading "
+                    "commands (report, export, review) still open it"
+                )
+            try:
+                conn = sqlite3.connect(
+                    p, isolation_level=None, check_same_thread=False, timeout=30.0
+                )
+                conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{p}: cannot open the project file ({exc})") from exc
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        migrate(conn)
-        return cls(conn, p)
+        if not readonly:
+            conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(conn)
+        store = cls(conn, p)
+        store.readonly = readonly
+        return store
 
     def close(self) -> None:
         with self.lock:
@@ -240,6 +281,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; rolled back whole if anything inside raises."""
+        self.require_writable()
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -249,11 +291,30 @@ class Store:
                 raise
             self.conn.execute("COMMIT")
 
+    def require_writable(self) -> None:
+        if self.readonly:
+            raise ReadOnlyError(f"{self.path}: opened read-only: saves are off")
+
+    @contextmanager
+    def reader(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of its own, for long reads that must not hold the lock.
+
+        WAL gives it one consistent snapshot while others write.
+        """
+        conn = _connect_ro(self.path, check_same_thread=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
     # --- lists -------------------------------------------------------------------------
 
     def ensure_index(self, name: str) -> None:
-        """Make one of the lazily built indexes (seconds on a million rows, once)."""
-        if name in self._indexed or name not in LAZY_INDEXES:
+        """Make one of the lazily built indexes (seconds on a million rows, once).
+
+        A read-only project does without: its queries work, only slower.
+        """
+        if name in self._indexed or name not in LAZY_INDEXES or self.readonly:
             return
         with self.lock:
             self.conn.execute(LAZY_INDEXES[name])
@@ -618,7 +679,10 @@ class Store:
         Import stays fast by leaving this to the first search (or the app's start). It runs
         on a connection of its own, in short transactions, so readers and the reviewer's
         saves are never held up for long. `progress(done, total)` is called between chunks.
+        A read-only project is searched with the index as it stands.
         """
+        if self.readonly:
+            return 0
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         try:
             return self._index_text(conn, progress, chunk)
@@ -695,6 +759,83 @@ class Store:
                 "WHERE field = 'status' AND new = 'accepted' GROUP BY annotator, day "
                 "ORDER BY day, annotator"
             ).fetchall()
+
+
+_PROJECT_TABLES = frozenset(("meta", "utterances", "hypotheses", "edits"))
+
+
+def writable(path: str | os.PathLike[str]) -> bool:
+    """Whether this process may write the file (an open for writing, which root's
+    permission bypass and the immutable attribute both answer truthfully)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY))
+    except OSError:
+        return False
+    return True
+
+
+def _connect_ro(path: Path, *, check_same_thread: bool = False) -> sqlite3.Connection:
+    """A `mode=ro` connection. In a folder this process cannot write, SQLite cannot make the
+    WAL index it needs; with no -wal file the main file holds everything committed, and it is
+    then read as immutable."""
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    options: dict[str, Any] = {
+        "uri": True, "isolation_level": None, "check_same_thread": check_same_thread,
+        "timeout": 30.0,
+    }
+    try:
+        conn = sqlite3.connect(uri, **options)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.DatabaseError as exc:
+        if Path(f"{path}-wal").exists():
+            raise StoreError(
+                f"{path}: cannot read it read-only ({exc}): its folder is not writable and a "
+                "-wal file is present; open it once where it can be written"
+            ) from exc
+    try:
+        conn = sqlite3.connect(uri + "&immutable=1", **options)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot read it ({exc})") from exc
+    return conn
+
+
+def _check_project(path: Path, *, create: bool) -> int:
+    """Refuse a non-empty file that is not a project, reading it without changing a byte;
+    returns its schema version. A SQLite database with no tables at all is empty: `create`
+    may make it a project."""
+    try:
+        conn = _connect_ro(path, check_same_thread=True)
+    except StoreError as exc:
+        raise StoreError(f"{path}: not a wu-workbench project ({exc.__cause__})") from exc
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a wu-workbench project ({exc})") from exc
+    finally:
+        conn.close()
+    if version == 0 and not tables and create:
+        return 0
+    if version == 0 and tables >= _PROJECT_TABLES:
+        raise StoreError(
+            f"{path}: not a wu-workbench project: it has the project's tables but user_version "
+            "0 (another tool rewrote it, or it was copied table by table)"
+        )
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"{path}: project schema version {version} is newer than this wu-workbench "
+            f"({SCHEMA_VERSION}); upgrade wu-workbench"
+        )
+    if version == 0 or not tables >= _PROJECT_TABLES:
+        shown = ", ".join(sorted(tables)[:5]) or "none"
+        raise StoreError(
+            f"{path}: not a wu-workbench project (user_version {version}; tables: {shown})"
+        )
+    return int(version)
 
 
 def spaced(text: str) -> str:

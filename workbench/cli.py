@@ -1,13 +1,16 @@
 """`wuwb`: the command line (import, import-hyps, export, report, and the tools' hooks).
 
-Every subcommand sets `func(args) -> exit status`. User errors end as one line on stderr and
-a non-zero status, never a traceback. Heavy modules are imported inside the commands so
-`wuwb --help` stays fast.
+Every subcommand sets `func(args) -> exit status`: 0 done, 1 done with bad lines skipped,
+2 refused (bad flags, files or projects: one line on stderr, never a traceback, nothing
+created). Everything printed from data goes through db.safe_text. Heavy modules are imported
+inside the commands so `wuwb --help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.errors import WorkbenchError
+from db.safe_text import safe
 from db.tasks import TASKS
 
 if TYPE_CHECKING:
@@ -30,14 +34,18 @@ class UserError(WorkbenchError):
     """A problem with what the user asked for, reported as one line."""
 
 
-def _project(path: str, *, create: bool = False) -> Store:
-    from db.schema import SchemaError
-    from db.store import Store, StoreError
+def say(text: str, *, err: bool = False) -> None:
+    """Print one line that may hold data (names, keys, paths) with its control characters
+    made visible."""
+    print(safe(text), file=sys.stderr if err else sys.stdout)
+
+
+def _project(path: str, *, create: bool = False, readonly: bool = False) -> Store:
+    """Open a project; reading commands pass readonly (a `mode=ro` connection)."""
+    from db.store import Store
 
     try:
-        return Store.open(path, create=create)
-    except (StoreError, SchemaError) as exc:
-        raise UserError(str(exc)) from exc
+        return Store.open(path, create=create, readonly=readonly)
     except OSError as exc:
         raise UserError(f"{path}: {exc.strerror or exc}") from exc
 
@@ -103,11 +111,13 @@ def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run_import(args: argparse.Namespace) -> int:
     from db import corpus_labels
-    from db.importers import ImportConfig, ImportError_, import_file
+    from db.importers import ImportConfig, import_file
+    from db.path_kinds import not_a_file
     from db.row_formats import Options
 
-    if not Path(args.data).is_file():
-        raise UserError(f"{args.data}: no such file")
+    why = not_a_file(args.data)
+    if why is not None:
+        raise UserError(f"{args.data}: {why}")
     if args.audio_root is not None and not Path(args.audio_root).is_dir():
         raise UserError(f"--audio-root {args.audio_root}: not a folder")
     try:
@@ -125,18 +135,48 @@ def run_import(args: argparse.Namespace) -> int:
         strict=args.strict,
         probe=not args.no_probe,
     )
+    project = Path(args.project)
+    existed = project.exists()
+    new = not existed or (project.is_file() and project.stat().st_size == 0)
     store = _project(args.project, create=True)
     try:
         with _byte_progress(Path(args.data).stat().st_size, "importing") as progress:
-            summary = import_file(store, args.data, config, progress=progress)
-    except ImportError_ as exc:
-        raise UserError(str(exc)) from exc
+            summary = import_file(
+                store, args.data, config, progress=progress,
+                on_bad=lambda bad: say(str(bad), err=True),
+            )
     finally:
+        # A project this run made is not left behind empty (a failed or an all-bad import);
+        # one holding rows stays, so an interrupted import re-run completes.
+        kept = not new or _holds_rows(store)
         store.close()
+        if not kept:
+            _remove_project(project, existed=existed)
     for note in summary.notes:
-        print(note)
-    print(summary.line())
+        say(note)
+    say(summary.line())
+    if not kept:
+        say(f"nothing imported: {args.project} was not created", err=True)
     return EXIT_FAILED if summary.bad else 0
+
+
+def _holds_rows(store) -> bool:  # store: db.store.Store
+    try:
+        return store.count() > 0
+    except (WorkbenchError, sqlite3.Error):
+        return True  # unsure: keep it
+
+
+def _remove_project(path: Path, *, existed: bool) -> None:
+    """Undo the creation of a project file (an empty file given is left empty)."""
+    for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            extra.unlink()
+    if existed:
+        os.truncate(path, 0)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 class _byte_progress:
@@ -212,24 +252,22 @@ def _add_import_hyps(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def run_import_hyps(args: argparse.Namespace) -> int:
-    from db.hypfiles import HypFileError, import_hypotheses
+    from db.hypfiles import import_hypotheses
 
     if not Path(args.path).exists():
         raise UserError(f"{args.path}: no such file or folder")
     store = _project(args.project)
     try:
         results = import_hypotheses(store, args.path, args.system, args.task, args.format)
-    except HypFileError as exc:
-        raise UserError(str(exc)) from exc
     finally:
         store.close()
     failed = False
     for result in results:
         for line in result.unknown_lines():
-            print(line, file=sys.stderr)
+            say(line, err=True)
         for bad in result.bad:
-            print(bad, file=sys.stderr)
-        print(result.line())
+            say(str(bad), err=True)
+        say(result.line())
         failed = failed or bool(result.bad)
     return EXIT_FAILED if failed else 0
 
@@ -253,7 +291,10 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="write gold data as WeNet or swift JSONL",
         description=(
             "Write utterances in key order to OUT.jsonl (through a temporary file in the same "
-            "folder, renamed at the end, so a crash never leaves half a file)."
+            "folder, renamed at the end, so a crash never leaves half a file; a temporary file "
+            "a killed export left is removed by the next). An existing file keeps its mode, a "
+            "link is written through and stays a link, and a pipe, a terminal or /dev/stdout "
+            "is streamed to. Reads the project read-only."
         ),
     )
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
@@ -287,22 +328,28 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from db.exporters import ExportError, export
+    from db.exporters import export
 
-    store = _project(args.project)
+    store = _project(args.project, readonly=True)
     try:
         written = export(
             store, args.out, args.format, tasks=args.tasks, status=args.status,
             subset=args.subset, provenance=args.provenance, tier=args.tier,
         )
-    except ExportError as exc:
-        raise UserError(str(exc)) from exc
     except OSError as exc:
         raise UserError(f"{args.out}: {exc.strerror or exc}") from exc
     finally:
         store.close()
-    print(f"wrote {written} rows to {args.out}")
+    # On stderr when the rows went to standard output, so they stay the only thing there.
+    say(f"wrote {written} rows to {args.out}", err=_is_stdout(args.out))
     return 0
+
+
+def _is_stdout(path: str) -> bool:
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError):
+        return False
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -315,7 +362,9 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         description=(
             "Score every system against accepted utterances only: CER (WeNet compute-cer.py "
             "rules) over the utterances a system answered, with the count of gold utterances "
-            "it did not answer beside it; accuracy per label task; corpus BLEU for ast."
+            "it did not answer beside it; accuracy per label task; corpus BLEU for ast. Reads "
+            "the project read-only; names holding control characters are shown with visible "
+            "stand-ins (escaped in --json)."
         ),
     )
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
@@ -337,15 +386,16 @@ def run_report(args: argparse.Namespace) -> int:
     import json
 
     from db.report import build_report
+    from db.safe_text import safe_json
 
-    store = _project(args.project)
+    store = _project(args.project, readonly=True)
     try:
         group = None if args.by is None else args.by.replace("-", "_")
         report = build_report(store, group_by=group, wu_norm=args.wu_norm)
     finally:
         store.close()
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        print(safe_json(json.dumps(report.to_json(), ensure_ascii=False, indent=2)))
         return 0
     from rich.console import Console
 
@@ -380,9 +430,14 @@ def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _run_review(args: argparse.Namespace) -> int:
     from workbench.tui import run_review  # Textual loads only for this command
 
-    if not Path(args.project).is_file():
+    if not Path(args.project).exists():
         raise UserError(f"{args.project}: no such project file")
-    return run_review(args.project, args.annotator)
+    if not Path(args.project).is_file():
+        from db.path_kinds import describe
+
+        raise UserError(f"{args.project}: {describe(args.project)}, not a project file")
+    result = run_review(args.project, args.annotator)
+    return int(result or 0)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -409,12 +464,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except WorkbenchError as exc:  # UserError, and the db layer's own (run as __main__ too)
-        print(f"wuwb {args.command}: error: {exc}", file=sys.stderr)
+    except WorkbenchError as exc:
+        say(f"wuwb {args.command}: error: {exc}", err=True)
         return EXIT_USAGE
     except sqlite3.DatabaseError as exc:
         where = getattr(args, "project", None)
-        print(f"wuwb {args.command}: error: {where + ': ' if where else ''}{exc}", file=sys.stderr)
+        say(f"wuwb {args.command}: error: {where + ': ' if where else ''}{exc}", err=True)
         return EXIT_USAGE
     except BrokenPipeError:  # `wuwb report --json | head`
         sys.stderr.close()

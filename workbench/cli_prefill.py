@@ -18,6 +18,7 @@ from backends.runner import BatchRunner, Runner, Summary, drive, run_in_process
 from db.hypfiles import HypFileError
 from db.importers import ImportError_
 from db.jsonl import BadLine
+from db.safe_text import safe
 from db.store import Filter, PendingItem, Store, StoreError
 from db.tasks import TASKS
 
@@ -132,7 +133,7 @@ def run_backends(args: argparse.Namespace) -> int:
     console = Console()
     console.print(table)
     for problem in problems:
-        console.print(f"[yellow]{escape(problem)}[/]")
+        console.print(f"[yellow]{escape(safe(problem))}[/]")
     return 0
 
 
@@ -170,7 +171,7 @@ def run_prefill(args: argparse.Namespace) -> int:
             runner = BatchRunner(backend)
             items, write = _file_work(args, runner, console)
     except (BackendError, StoreError, HypFileError, ImportError_, BadLine, OSError) as exc:
-        console.print(f"[red]{escape(str(exc))}[/]")
+        console.print(f"[red]{escape(safe(str(exc)))}[/]")
         if store is not None:
             store.close()
         return 2
@@ -185,14 +186,14 @@ def run_prefill(args: argparse.Namespace) -> int:
             done = run_in_process(runner, items, size, args.max_batch_seconds, summary)
             summary = drive(summary, done, write, console=console, progress=progress)
     except BackendError as exc:
-        console.print(f"[red]{escape(str(exc))}[/]")
+        console.print(f"[red]{escape(safe(str(exc)))}[/]")
         return 1
     finally:
         backend.close()
         if store is not None:
             store.close()
     for line in summary.lines():
-        console.print(escape(line))
+        console.print(escape(safe(line)))
     return 0 if summary.failed == 0 else 3
 
 
@@ -200,7 +201,7 @@ def _file_work(args: argparse.Namespace, runner: BatchRunner,
                console: Console) -> tuple[list[PendingItem], Callable[[list[Result]], object]]:
     """--out: this shard of the data list, less what the results file already answers."""
     def bad(line: BadLine) -> None:
-        console.print(f"[yellow]{escape(str(line))}[/] (skipped)")
+        console.print(f"[yellow]{escape(safe(str(line)))}[/] (skipped)")
 
     items = read_data_list(args.project, shard=args.shard, on_bad=bad,
                            audio_root=None if args.audio_root is None else str(args.audio_root))

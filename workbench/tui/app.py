@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widgets import Static
 
-from db.store import Store
+from db.store import Store, writable
 from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
 from workbench.tui.config import load_audio_settings
@@ -25,6 +25,8 @@ from workbench.tui.web_driver import adjust_web_driver
 from workbench.tui.web_keys import WebReviewScreen, web_keymap
 
 EXIT_CANNOT_OPEN = 2  # as the CLI's other commands exit on a file they cannot use
+
+READ_ONLY = "read-only: saves are off (the project file cannot be written)"
 
 
 class StoreOpened(Message):
@@ -92,8 +94,9 @@ class ReviewApp(App[None]):
     @work(thread=True, exit_on_error=False)
     def open_store(self) -> None:
         try:
-            store = Store.open(self.db_path, create=False)
-            bulk = Store.open(self.db_path, create=False)
+            readonly = self.db_path.is_file() and not writable(self.db_path)
+            store = Store.open(self.db_path, create=False, readonly=readonly)
+            bulk = Store.open(self.db_path, create=False, readonly=readonly)
         except Exception as error:  # a bad path or file is shown, not a traceback
             self.post_message(OpenFailed(error))
         else:
@@ -101,11 +104,14 @@ class ReviewApp(App[None]):
 
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store, self.bulk = message.store, message.bulk
-        screen = WebReviewScreen if self.is_web else ReviewScreen
+        cls = WebReviewScreen if self.is_web else ReviewScreen
         annotator = self.annotator or getpass.getuser()
-        self.push_screen(
-            screen(message.store, message.bulk, annotator, self.player, self.review_keymap)
-        )
+        screen = cls(message.store, message.bulk, annotator, self.player, self.review_keymap)
+        self.push_screen(screen)
+        if message.store.readonly:  # the store refuses every save; say so before one is tried
+            banner = Static(Text(READ_ONLY, style="bold"), id="read-only")
+            banner.styles.background = "darkred"
+            self.call_after_refresh(screen.mount, banner, before=0)
 
     def on_open_failed(self, message: OpenFailed) -> None:
         # Nothing to review: leave at once with the reason and a failing exit status.
