@@ -20,7 +20,7 @@ from db.importers import ImportConfig, import_file
 from db.row_formats import Options
 from db.store import Store
 
-EXPECTED = '{"key": "a", "wav": "/d/a.wav", "txt": "侬好"}\n'
+EXPECTED = '{"key": "a", "wav": "/d/a.wav", "txt": "侬好", "provenance": "import-gold"}\n'
 
 
 @pytest.fixture
