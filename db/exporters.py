@@ -20,6 +20,7 @@ from db.store import Store
 from db.tasks import PROMPTS, TASKS
 
 EXPORT_FORMATS: tuple[str, ...] = ("wenet", "swift")
+EXPORT_STATUSES: tuple[str, ...] = ("accepted", "reviewed", "all")
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(...) rebuilds one per call
 _CHUNK = 5000  # rows per write() call
 
@@ -34,13 +35,14 @@ def export(
 ) -> int:
     """Write the export and return the number of rows written.
 
-    status "accepted" writes accepted utterances with their gold; "all" writes every
-    utterance, the others with their current draft, translation and labels.
+    status "accepted" writes accepted utterances with their gold; "reviewed" only those whose
+    second pass is done; "all" writes every utterance, the others with their current draft,
+    translation and labels.
     """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    if status not in ("accepted", "all"):
-        raise ExportError(f"unknown status {status!r}; use accepted or all")
+    if status not in EXPORT_STATUSES:
+        raise ExportError(f"unknown status {status!r}; use {', '.join(EXPORT_STATUSES)}")
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise ExportError(f"unknown task {', '.join(unknown)}; use some of {', '.join(TASKS)}")
@@ -60,8 +62,10 @@ Batch = list[tuple[Any, ...]]
 def _utterances(store: Store, status: str, subset: str | None) -> Iterator[Batch]:
     """The selected utterances in key order, a few thousand rows at a time."""
     where, args = [], []
-    if status == "accepted":
+    if status in ("accepted", "reviewed"):
         where.append("status = 'accepted'")
+    if status == "reviewed":
+        where.append("id IN (SELECT utt_id FROM second_pass)")
     if subset is not None:
         where.append("subset = ?")
         args.append(subset)

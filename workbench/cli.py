@@ -258,8 +258,9 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         f"{','.join(TASKS)}); a row is written only where that field has a value",
     )
     p.add_argument(
-        "--status", choices=("accepted", "all"), default="accepted",
-        help="accepted (default): only accepted utterances, with their gold; all: every "
+        "--status", choices=("accepted", "reviewed", "all"), default="accepted",
+        help="accepted (default): only accepted utterances, with their gold; reviewed: only "
+        "accepted utterances whose second pass is done (wuwb review --pass 2); all: every "
         "utterance, the accepted with their gold and the rest with their current draft "
         "(WeNet txt is \"\" where there is none) and their current translation and labels",
     )
