@@ -92,3 +92,13 @@ def first_pass(store: Store, utt_id: int) -> tuple[str, str | None, str] | None:
             (utt_id,),
         ).fetchone()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def waiting(store: Store) -> int:
+    """Accepted utterances the policy sends to a second pass that have not had it."""
+    with store.lock:
+        where, args = second_pass_policy.due_sql(second_pass_policy.read(store.conn), None)
+        return int(
+            store.conn.execute(f"SELECT count(*) FROM utterances u WHERE {where}", args)
+            .fetchone()[0]
+        )

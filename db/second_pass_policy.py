@@ -87,12 +87,15 @@ def sampled_sql(policy: Policy, id_expr: str = "u.id") -> tuple[str, list[Any]]:
     )
 
 
-def due_sql(policy: Policy, reviewer: str | None) -> tuple[str, list[Any]]:
-    """Accepted, sampled, not yet second-passed, and (for a reviewer) not their own work."""
+def due_sql(
+    policy: Policy, reviewer: str | None, status_expr: str = "u.status"
+) -> tuple[str, list[Any]]:
+    """Accepted, sampled, not yet second-passed, and (for a reviewer) not their own work.
+    `status_expr` "+u.status" keeps the status index from driving the query."""
     sample, args = sampled_sql(policy)
     marks = ",".join("?" * len(NOT_REVIEWABLE))
     where = (
-        f"u.status = 'accepted' AND u.annotator IS NOT NULL AND u.annotator NOT IN ({marks}) "
+        f"{status_expr} = 'accepted' AND u.annotator IS NOT NULL AND u.annotator NOT IN ({marks}) "
         f"AND NOT EXISTS (SELECT 1 FROM second_pass p WHERE p.utt_id = u.id) AND {sample}"
     )
     out = [*NOT_REVIEWABLE, *args]

@@ -253,15 +253,18 @@ class Store:
             if filt.status not in LIST_STATUSES:
                 raise StoreError(f"unknown status {filt.status!r}")
             self.ensure_index("status")
+            # Within a claimed batch the claims drive the query: `+` keeps the status index out.
+            column = "+u.status" if filt.claimed_by is not None else "u.status"
             if filt.status == "reviewed":
-                where.append("u.status = 'accepted' AND u.id IN (SELECT utt_id FROM second_pass)")
+                where.append(f"{column} = 'accepted' AND u.id IN (SELECT utt_id FROM second_pass)")
             else:
-                where.append("u.status = ?")
+                where.append(f"{column} = ?")
                 args.append(filt.status)
         if filt.claimed_by is not None:
+            # Driven from the claims (a batch is small), never a scan of the whole queue.
             where.append(
-                "EXISTS (SELECT 1 FROM claims c WHERE c.utt_id = u.id AND c.annotator = ? "
-                "AND c.expires_at > ?)"
+                "u.id IN (SELECT c.utt_id FROM claims c INDEXED BY claim_holder "
+                "WHERE c.annotator = ? AND c.expires_at > ?)"
             )
             args += [filt.claimed_by, now()]
         if filt.unclaimed:
@@ -270,7 +273,10 @@ class Store:
             with self.lock:
                 policy = second_pass_policy.read(self.conn)
             self.ensure_index("status")
-            due, due_args = second_pass_policy.due_sql(policy, filt.second_pass_for)
+            due, due_args = second_pass_policy.due_sql(
+                policy, filt.second_pass_for,
+                "+u.status" if filt.claimed_by is not None else "u.status",
+            )
             where.append(due)
             args += due_args
         if filt.group_field is not None and filt.group_value is not None:

@@ -17,6 +17,7 @@ from itertools import groupby
 from typing import Any
 
 from db import metrics, second_pass_policy
+from db.second_pass import waiting
 from db.store import Store
 from db.tasks import LABEL_TASKS
 
@@ -132,10 +133,7 @@ def build_team_report(store: Store, idle_s: int = IDLE_S) -> TeamReport:
         ).fetchall()
         todo = conn.execute("SELECT count(*) FROM utterances WHERE status = 'todo'").fetchone()
         policy = second_pass_policy.read(conn)
-        due_where, due_args = second_pass_policy.due_sql(policy, None)
-        due = conn.execute(
-            f"SELECT count(*) FROM utterances u WHERE {due_where}", due_args
-        ).fetchone()
+    due = waiting(store)
 
     by_name: dict[str, _Work] = {}
     days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -207,7 +205,7 @@ def build_team_report(store: Store, idle_s: int = IDLE_S) -> TeamReport:
     left = int(todo[0])
     return TeamReport(
         annotators,
-        Pace(per_day, left, int(due[0]), rate, left / rate if rate else None),
+        Pace(per_day, left, due, rate, left / rate if rate else None),
         str(policy),
     )
 

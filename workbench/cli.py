@@ -302,8 +302,13 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
     p.add_argument(
-        "--by", choices=("subset", "domain", "sub-dialect"), default=None,
-        help="also break the CER down by this grouping (one column per group)",
+        "--by", choices=("subset", "domain", "sub-dialect", "annotator"), default=None,
+        help="also break the CER down by this grouping (one column per group); annotator: "
+        "the team report instead: per annotator utterances and audio minutes accepted, "
+        "median seconds per utterance and audio minutes per hour of work (from save times, "
+        "gaps over 5 min cut), second-pass CER of their gold, Cohen's kappa per label task, "
+        "hypotheses taken unchanged per system; per day progress and what is left at the "
+        "current pace",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON for scripts")
     p.add_argument(
@@ -319,6 +324,8 @@ def run_report(args: argparse.Namespace) -> int:
 
     from db.report import build_report
 
+    if args.by == "annotator":
+        return _team_report(args)
     store = _project(args.project)
     try:
         group = None if args.by is None else args.by.replace("-", "_")
@@ -338,29 +345,54 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _team_report(args: argparse.Namespace) -> int:
+    import json
+
+    from db.team_report import build_team_report, render
+
+    store = _project(args.project)
+    try:
+        report = build_team_report(store)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    from rich.console import Console
+
+    console = Console()
+    for table in render(report):
+        console.print(table)
+    return 0
+
+
 # --- commands from the other modules --------------------------------------------------------
 
 
 def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from workbench import cli_prefill, demo
+    from workbench import cli_prefill, cli_team, demo
 
     # The demo builds its project by running wuwb commands: it gets main to call.
     demo.register(sub, main)
     p = sub.add_parser("review", help="open the review screen on a project")
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
     p.add_argument("--annotator", metavar="NAME", help="who is reviewing (default: $USER)")
+    cli_team.add_review_flags(p)
     p.set_defaults(func=_run_review)
     cli_prefill.register(sub)
+    cli_team.register(sub)
 
 
 def _run_review(args: argparse.Namespace) -> int:
     import getpass
 
+    from workbench.cli_team import review_options
     from workbench.tui import run_review  # Textual loads only for this command
 
     if not Path(args.project).is_file():
         raise UserError(f"{args.project}: no such project file")
-    result = run_review(args.project, args.annotator or getpass.getuser())
+    team = review_options(args)
+    result = run_review(args.project, args.annotator or getpass.getuser(), team)
     return int(result or 0)
 
 
