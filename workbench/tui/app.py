@@ -11,7 +11,9 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widgets import Static
 
+from db import claims
 from db.store import Store
+from workbench.team import TeamOptions
 from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
 from workbench.tui.keymap import load_keymap
@@ -39,13 +41,15 @@ class ReviewApp(App[None]):
     COMMANDS = App.COMMANDS | {ReviewCommands}
 
     def __init__(
-        self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None
+        self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None,
+        team: TeamOptions | None = None,
     ) -> None:
         super().__init__()
         restore_alt_digits()  # before the driver starts parsing what the terminal sends
         self.db_path = Path(db_path)
         self.annotator = annotator or getpass.getuser()
         self.config = config
+        self.team = team or TeamOptions(all=True)  # no claims unless the CLI asks for them
         self.store: Store | None = None
         self.bulk: Store | None = None  # counts and statistics, so they never block a page
         self.player = Player()
@@ -76,9 +80,17 @@ class ReviewApp(App[None]):
         self.store, self.bulk = message.store, message.bulk
         self.push_screen(
             ReviewScreen(
-                message.store, message.bulk, self.annotator, self.player, self.review_keymap
+                message.store, message.bulk, self.annotator, self.player, self.review_keymap,
+                self.team,
             )
         )
+        if self.team.claiming:
+            self.set_interval(self.team.renew_every_s, self.renew_claims)
+
+    @work(thread=True, group="claims", exclusive=True, exit_on_error=False)
+    def renew_claims(self) -> None:
+        if self.bulk is not None:
+            claims.renew(self.bulk, self.annotator, self.team.lease)
 
     def on_open_failed(self, message: OpenFailed) -> None:
         self.query_one("#opening", Static).update(
@@ -87,6 +99,8 @@ class ReviewApp(App[None]):
 
     def on_unmount(self) -> None:
         self.player.close()
+        if self.team.claiming and self.store is not None:
+            claims.release(self.store, self.annotator, self.team.pass_)  # quitting frees them
         for store in (self.store, self.bulk):
             if store is not None:
                 store.close()

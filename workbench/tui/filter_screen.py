@@ -12,7 +12,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from db.store import GROUP_FIELDS, SORT_FIELDS, STATUSES, Filter, Sort
+from db.store import GROUP_FIELDS, LIST_STATUSES, SORT_FIELDS, Filter, Sort
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
                 yield Input(f.text or "", placeholder="in drafts and hypotheses", id="text")
                 yield Label("status")
                 yield Select(
-                    [(st, st) for st in STATUSES],
+                    [(st, st) for st in LIST_STATUSES],
                     value=f.status or Select.NULL,
                     prompt="any",
                     id="status",
