@@ -251,8 +251,8 @@ def render(report: TeamReport) -> list[Any]:
         days.add_row(day, f"{accepted:,}", f"{second:,}")
     rate = "—" if pace.per_day_recent is None else f"{pace.per_day_recent:,.1f}/day"
     left = "—" if pace.days_left is None else f"{pace.days_left:,.1f} working days"
-    days.caption = (
+    pace_line = Text(
         f"todo {pace.todo:,} · at {rate} (last {PACE_DAYS} working days): {left} left · "
-        f"second pass ({report.policy}) due {pace.second_pass_due:,}"
+        f"second pass ({report.policy}): {pace.second_pass_due:,} waiting"
     )
-    return [people, days]
+    return [people, days, pace_line]
