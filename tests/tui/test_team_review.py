@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conftest import row, screen_text, settle
@@ -99,3 +106,48 @@ async def test_lead_saving_on_someone_elses_claim_is_asked_first(project: Path) 
         await settle(app, pilot)
     saved = row(project, "utt_001")
     assert saved.status == "accepted" and saved.annotator == "lead"
+
+
+async def test_the_open_app_renews_its_lease(project: Path) -> None:
+    app = ReviewApp(project, "ann", team=TeamOptions(batch=2, lease=timedelta(hours=2)))
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(app, pilot)
+        soon = claims.stamp(datetime.now(UTC) + timedelta(minutes=1))
+        with Store.open(project) as store, store.transaction() as conn:
+            conn.execute("UPDATE claims SET expires_at = ?", (soon,))
+        app.renew_claims()  # what the app's interval timer calls
+        await settle(app, pilot)
+        with Store.open(project) as store:
+            ends = {h.expires for h in claims.holdings(store)}
+        assert len(ends) == 1 and ends.pop() > claims.stamp(datetime.now(UTC) + timedelta(hours=1))
+
+
+def test_a_killed_app_keeps_its_claims_until_the_lease_runs_out(project: Path) -> None:
+    """The real app, headless in its own process, killed with SIGKILL: nothing releases its
+    batch, so it stays held until the lease has run out, then others get it."""
+    root = Path(__file__).resolve().parents[2]
+    script = textwrap.dedent(f"""
+        from datetime import timedelta
+        from workbench.team import TeamOptions
+        from workbench.tui.app import ReviewApp
+        team = TeamOptions(batch=2, lease=timedelta(minutes=30))
+        ReviewApp({str(project)!r}, "ann", team=team).run(headless=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        for _ in range(600):  # until the app has claimed (or died)
+            if held(project) or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert held(project) == {"ann": 2}
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert held(project) == {"ann": 2}
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    with Store.open(project) as store:
+        assert claims.claim_batch(store, "bob", Filter(status="todo"), Sort(), size=4,
+                                  at=later) == 4
+        mine = store.page(Filter(claimed_by="bob"), Sort())
+    assert [r.key for r in mine] == ["utt_001", "utt_002", "utt_003", "utt_004"]
