@@ -220,27 +220,36 @@ def render(report: TeamReport) -> list[Any]:
     def num(value: float | None, fmt: str) -> str:
         return "—" if value is None else format(value, fmt)
 
-    people = Table(title="Per annotator", title_justify="left")
-    for name, justify in (
-        ("annotator", "left"), ("accepted", "right"), ("audio min", "right"),
-        ("s/utt (median)", "right"), ("audio min/h", "right"), ("2nd passes given", "right"),
-        ("reviewed", "right"), ("approved", "right"), ("2nd-pass CER", "right"),
-        *((f"κ {t}", "right") for t in LABEL_TASKS), ("took a hyp as is", "left"),
-    ):
-        people.add_column(name, justify=justify)  # type: ignore[arg-type]
+    def table(title: str, *columns: str) -> Table:
+        out = Table(title=title, title_justify="left")
+        out.add_column("annotator")
+        for name in columns:
+            out.add_column(name, justify="right")
+        return out
+
+    work = table("Throughput per annotator", "accepted", "audio min", "median s/utt",
+                 "audio min/h", "2nd passes given")
+    agree = table("Agreement with the second pass", "reviewed", "approved", "CER %",
+                  *(f"κ {t}" for t in LABEL_TASKS))
+    took = table("Hypotheses taken unchanged", "utterances", "share %")
+    took.add_column("by system")
     for a in report.annotators:
-        took = ", ".join(f"{safe(s)} {n}" for s, n in a.took_by_system.items())
-        share = f"{a.took_unchanged / a.accepted:.0%}" if a.accepted else "—"
-        people.add_row(
-            Text(safe(a.name)), f"{a.accepted:,}", f"{a.audio_minutes:.1f}",
-            num(a.median_s, ".0f"), num(a.audio_minutes_per_hour, ".1f"),
-            f"{a.second_passes:,}", f"{a.reviewed:,}", f"{a.approved:,}",
-            num(None if a.second_pass_cer is None else a.second_pass_cer * 100, ".2f"),
-            *(num(a.kappa.get(t), ".2f") for t in LABEL_TASKS),
-            Text(f"{a.took_unchanged:,} ({share})" + (f": {took}" if took else "")),
+        who = Text(safe(a.name))
+        work.add_row(
+            who, f"{a.accepted:,}", f"{a.audio_minutes:.1f}", num(a.median_s, ".0f"),
+            num(a.audio_minutes_per_hour, ".1f"), f"{a.second_passes:,}",
         )
+        cer = None if a.second_pass_cer is None else a.second_pass_cer * 100
+        agree.add_row(
+            who, f"{a.reviewed:,}", f"{a.approved:,}", num(cer, ".2f"),
+            *(num(a.kappa.get(t), ".2f") for t in LABEL_TASKS),
+        )
+        share = a.took_unchanged / a.accepted if a.accepted else None
+        systems = ", ".join(f"{safe(s)} {n:,}" for s, n in a.took_by_system.items())
+        took.add_row(who, f"{a.took_unchanged:,}", num(None if share is None else share * 100,
+                                                       ".0f"), Text(systems))
     if not report.annotators:
-        people.add_row("—", *[""] * (len(people.columns) - 1))
+        work.add_row("—", "nobody has saved anything yet", *[""] * 4)
 
     pace = report.pace
     days = Table(title="Progress per day", title_justify="left")
@@ -255,4 +264,4 @@ def render(report: TeamReport) -> list[Any]:
         f"todo {pace.todo:,} · at {rate} (last {PACE_DAYS} working days): {left} left · "
         f"second pass ({report.policy}): {pace.second_pass_due:,} waiting"
     )
-    return [people, days, pace_line]
+    return [work, agree, took, days, pace_line]

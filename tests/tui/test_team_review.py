@@ -41,7 +41,8 @@ async def test_two_annotators_get_different_batches_released_on_quit(project: Pa
         a, b = review(ann), review(bob)
         assert a.utt is not None and a.utt.key == "utt_001"
         assert b.utt is not None and b.utt.key == "utt_003"
-        assert "2 / 4" in screen_text(ann) and "2 / 4" in screen_text(bob)
+        assert "2 / 4 · todo · ann's batch" in screen_text(ann)
+        assert "2 / 4 · todo · bob's batch" in screen_text(bob)
         assert held(project) == {"ann": 2, "bob": 2}
         # Ann finishes her batch: her done claims go and nothing is free to top it up with.
         await pa.press("ctrl+s")

@@ -200,7 +200,7 @@ class ReviewScreen(TeamGlue, Screen[None]):
     def _title(self) -> None:
         matches = "…" if self.matches is None else f"{self.matches:,}"
         total = "…" if self.project_total is None else f"{self.project_total:,}"
-        parts = [f"{matches} / {total}", self.filt.status or "all"]
+        parts = [f"{matches} / {total}", self.filt.status or "all", *self.team_title()]
         if self.filt.group_value is not None:
             parts.append(safe(self.filt.group_value))
         if self.filt.text:

@@ -127,6 +127,13 @@ class TeamGlue:
             SaveOverClaim(request.utt.key, message.holder), answered
         )
 
+    def team_title(self) -> list[str]:
+        """What the list's title adds: whose batch, which pass."""
+        parts = ["second pass"] if self.team.pass_ == 2 else []
+        if self.filt.claimed_by is not None:
+            parts.append(f"{safe(self.annotator)}'s batch")
+        return parts
+
     def second_pass_hint(self, utt: Utterance, accept_key: str) -> None:
         if self.team.pass_ == 2:
             self.say(  # type: ignore[attr-defined]
