@@ -15,6 +15,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
+from db import second_pass_policy
 from db.errors import WorkbenchError
 from db.store import Store
 from db.tasks import PROMPTS, TASKS
@@ -65,7 +66,7 @@ def _utterances(store: Store, status: str, subset: str | None) -> Iterator[Batch
     if status in ("accepted", "reviewed"):
         where.append("status = 'accepted'")
     if status == "reviewed":
-        where.append("id IN (SELECT utt_id FROM second_pass)")
+        where.append(second_pass_policy.reviewed_sql("utterances.id", "utterances.gold"))
     if subset is not None:
         where.append("subset = ?")
         args.append(subset)

@@ -87,6 +87,15 @@ def sampled_sql(policy: Policy, id_expr: str = "u.id") -> tuple[str, list[Any]]:
     )
 
 
+def reviewed_sql(id_expr: str = "u.id", gold_expr: str = "u.gold") -> str:
+    """True when the utterance's second pass is done and its gold is still the one the
+    second reviewer settled on (a later change of the gold undoes `reviewed`)."""
+    return (
+        f"EXISTS (SELECT 1 FROM second_pass p WHERE p.utt_id = {id_expr} "
+        f"AND p.gold IS {gold_expr})"
+    )
+
+
 def due_sql(
     policy: Policy, reviewer: str | None, status_expr: str = "u.status"
 ) -> tuple[str, list[Any]]:

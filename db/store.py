@@ -25,7 +25,7 @@ from db.schema import LAZY_INDEXES, migrate
 
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
 # What a list can filter by: the stored statuses and `reviewed`, an accepted utterance whose
-# second pass is done (kept in the second_pass table, db.second_pass).
+# second pass is done and whose gold is still the one it settled on (db.second_pass).
 LIST_STATUSES: tuple[str, ...] = (*STATUSES, "reviewed")
 GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
 EDITABLE: tuple[str, ...] = (
@@ -256,7 +256,8 @@ class Store:
             # Within a claimed batch the claims drive the query: `+` keeps the status index out.
             column = "+u.status" if filt.claimed_by is not None else "u.status"
             if filt.status == "reviewed":
-                where.append(f"{column} = 'accepted' AND u.id IN (SELECT utt_id FROM second_pass)")
+                reviewed = second_pass_policy.reviewed_sql()
+                where.append(f"{column} = 'accepted' AND {reviewed}")
             else:
                 where.append(f"{column} = ?")
                 args.append(filt.status)
@@ -700,7 +701,7 @@ class Store:
             )
             found["reviewed"] = self.conn.execute(
                 "SELECT count(*) FROM second_pass p JOIN utterances u ON u.id = p.utt_id "
-                "WHERE u.status = 'accepted'"
+                "WHERE u.status = 'accepted' AND p.gold IS u.gold"
             ).fetchone()[0]
         return {s: int(found.get(s, 0)) for s in LIST_STATUSES}
 

@@ -70,6 +70,11 @@ def test_approve_and_correct_keep_the_first_pass(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [(r["key"], r["txt"]) for r in rows] == [("utt_0000", one.gold), ("utt_0001", "侬好呀")]
     assert export(store, tmp_path / "accepted.jsonl", "wenet", status="accepted") == 3
+    # Gold changed after the second pass is no longer what was reviewed.
+    store.save(2, corrected.version, {"gold": "侬好啊"}, "ann")
+    assert [r.id for r in store.page(Filter(status="reviewed"), Sort())] == [1]
+    assert store.status_counts()["reviewed"] == 1
+    assert export(store, out, "wenet", status="reviewed") == 1
     store.close()
 
 
