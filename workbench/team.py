@@ -27,8 +27,9 @@ class TeamOptions:
 
     @property
     def renew_every_s(self) -> float:
-        """Renew well before the lease could run out, but not more than once a minute."""
-        return max(min(self.lease.total_seconds() / 4, 600.0), 1.0)
+        """Renew well before the lease could run out; at least once a minute, so an empty
+        batch picks up work others have freed soon after."""
+        return max(min(self.lease.total_seconds() / 4, 60.0), 1.0)
 
     def queue(self, annotator: str, filt: Filter | None = None) -> Filter:
         """What to claim from: the second-pass queue, or the reviewer's filter (todo)."""

@@ -116,7 +116,7 @@ async def test_the_open_app_renews_its_lease(project: Path) -> None:
         soon = claims.stamp(datetime.now(UTC) + timedelta(minutes=1))
         with Store.open(project) as store, store.transaction() as conn:
             conn.execute("UPDATE claims SET expires_at = ?", (soon,))
-        app.renew_claims()  # what the app's interval timer calls
+        review(app).keep_batch()  # what the app's interval timer calls
         await settle(app, pilot)
         with Store.open(project) as store:
             ends = {h.expires for h in claims.holdings(store)}
@@ -152,3 +152,20 @@ def test_a_killed_app_keeps_its_claims_until_the_lease_runs_out(project: Path) -
                                   at=later) == 4
         mine = store.page(Filter(claimed_by="bob"), Sort())
     assert [r.key for r in mine] == ["utt_001", "utt_002", "utt_003", "utt_004"]
+
+
+async def test_an_empty_batch_picks_up_work_others_free(project: Path) -> None:
+    with Store.open(project) as store:
+        claims.claim_batch(store, "bob", Filter(status="todo"), Sort(), size=4)
+    app = ReviewApp(project, "ann", team=TeamOptions(batch=1))
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(app, pilot)
+        screen = review(app)
+        assert screen.utt is None and held(project) == {"bob": 4}
+        with Store.open(project) as store:
+            claims.release(store, "bob")
+        screen.keep_batch()  # the app's timer, a minute later
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert screen.utt is not None and screen.utt.key == "utt_001"
+        assert held(project) == {"ann": 1}

@@ -78,19 +78,13 @@ class ReviewApp(App[None]):
 
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store, self.bulk = message.store, message.bulk
-        self.push_screen(
-            ReviewScreen(
-                message.store, message.bulk, self.annotator, self.player, self.review_keymap,
-                self.team,
-            )
+        screen = ReviewScreen(
+            message.store, message.bulk, self.annotator, self.player, self.review_keymap,
+            self.team,
         )
+        self.push_screen(screen)
         if self.team.claiming:
-            self.set_interval(self.team.renew_every_s, self.renew_claims)
-
-    @work(thread=True, group="claims", exclusive=True, exit_on_error=False)
-    def renew_claims(self) -> None:
-        if self.bulk is not None:
-            claims.renew(self.bulk, self.annotator, self.team.lease)
+            self.set_interval(self.team.renew_every_s, screen.keep_batch)
 
     def on_open_failed(self, message: OpenFailed) -> None:
         self.query_one("#opening", Static).update(

@@ -88,6 +88,13 @@ class TeamGlue:
         if (message.filt, message.sort) == (self.filt, self.sort):
             self.list.show(message.filt, message.sort)
 
+    @work(thread=True, group="claim", exit_on_error=False)
+    def keep_batch(self) -> None:
+        """Renew the lease (the app's timer); holding nothing, look for freed work."""
+        if claims.renew(self.store, self.annotator, self.team.lease) == 0:
+            held = self.team.claim(self.store, self.annotator, self.filt, self.sort)
+            self.post_message(BatchClaimed(self.filt, self.sort, held))  # type: ignore[attr-defined]
+
     def batch_done(self, total: int) -> None:
         """The list counted `total` open rows: a batch that held some and is done is topped
         up from the queue."""
