@@ -73,14 +73,15 @@ def claim_batch(
     # Built outside the write transaction: building may make an index or the search index,
     # which must not hold the write lock (the search index writes on a connection of its own).
     where, args = store._where(filt)
+    # CROSS JOIN keeps the claims the outer loop: a batch is small, the queue may be huge.
     mine_done = (
-        "DELETE FROM claims WHERE utt_id IN (SELECT c.utt_id FROM claims c JOIN utterances u "
-        "ON u.id = c.utt_id WHERE c.annotator = ? AND c.pass = ?"
+        "DELETE FROM claims WHERE utt_id IN (SELECT c.utt_id FROM claims c CROSS JOIN "
+        "utterances u ON u.id = c.utt_id WHERE c.annotator = ? AND c.pass = ?"
         + (f" AND NOT ({' AND '.join(where)})" if where else " AND 0")
         + ")"
     )
     mine_open = (
-        "SELECT count(*) FROM claims c JOIN utterances u ON u.id = c.utt_id "
+        "SELECT count(*) FROM claims c CROSS JOIN utterances u ON u.id = c.utt_id "
         "WHERE c.annotator = ? AND c.pass = ?" + "".join(f" AND {w}" for w in where)
     )
     pick, pick_args = store._select(replace(filt, unclaimed=True), sort, None, None, reverse=False)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from db import claims, second_pass
 from db.errors import WorkbenchError
+from workbench.team import TeamOptions
 
 
 def add_review_flags(p: argparse.ArgumentParser) -> None:
@@ -36,9 +36,8 @@ def add_review_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def review_options(args: argparse.Namespace) -> Any:  # -> workbench.team.TeamOptions
+def review_options(args: argparse.Namespace) -> TeamOptions:
     from workbench.cli import UserError
-    from workbench.team import TeamOptions
 
     if args.batch < 1:
         raise UserError("--batch must be at least 1")

@@ -102,6 +102,7 @@ async def test_lead_saving_on_someone_elses_claim_is_asked_first(project: Path) 
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert isinstance(app.screen, SaveOverClaim)
+        assert "utt_001 is claimed by ann." in screen_text(app)
         assert row(project, "utt_001").status == "todo"  # nothing written before the answer
         await pilot.press("y")
         await settle(app, pilot)

@@ -42,6 +42,8 @@ class ClaimedElsewhere(Message):
 class SaveOverClaim(ModalScreen[bool]):
     """Ask before saving an utterance someone else holds a claim on."""
 
+    DEFAULT_CSS = "SaveOverClaim { align: center middle; }"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Save anyway", id="claim.save"),
         Binding("n,escape", "answer(False)", "Leave it", id="claim.leave"),
