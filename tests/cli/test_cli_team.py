@@ -66,7 +66,7 @@ def test_second_pass_policy_report_and_reviewed_export(
     assert (ann["accepted"], ann["reviewed"], ann["second_pass_counts"]) == (3, 1, [3, 1, 0, 0])
     assert report["second_pass_policy"] == "all" and report["pace"]["second_pass_due"] == 2
     code, out, _ = run(capsys, "report", project, "--by", "annotator")
-    assert code == 0 and "Per annotator" in out and "Progress per day" in out
+    assert code == 0 and "Throughput per annotator" in out and "Progress per day" in out
     out_file = tmp_path / "reviewed.list"
     code, out, _ = run(capsys, "export", project, str(out_file), "--format", "wenet",
                        "--status", "reviewed")
