@@ -115,6 +115,9 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     CREATE INDEX second_pass_first ON second_pass (first_annotator);
+    -- Who accepted (the first pass), kept apart from `annotator` (whoever saved last, e.g. a
+    -- lead adding a note). NULL on rows accepted before this column: `annotator` stands in.
+    ALTER TABLE utterances ADD COLUMN accepted_by TEXT;
     """,
 )
 

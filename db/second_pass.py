@@ -49,7 +49,8 @@ def review(
     else `corrected` (gold and labels saved as theirs). Raises Conflict like Store.save."""
     with store.transaction() as conn:
         row = conn.execute(
-            "SELECT status, annotator, gold, translation, age, gender, emotion, "
+            f"SELECT status, {second_pass_policy.first_sql('utterances')}, gold, translation, "
+            "age, gender, emotion, "
             "EXISTS (SELECT 1 FROM second_pass p WHERE p.utt_id = utterances.id) "
             "FROM utterances WHERE id = ?",
             (utt_id,),
@@ -57,8 +58,8 @@ def review(
         if row is None:
             raise StoreError(f"no utterance with id {utt_id}")
         status, first, gold, translation, *labels, done = row
-        if status != "accepted" or first is None:
-            raise SecondPassError("only accepted utterances get a second pass")
+        if status != "accepted" or first is None or first in second_pass_policy.NOT_REVIEWABLE:
+            raise SecondPassError("only utterances a person accepted get a second pass")
         if done:
             raise SecondPassError("this utterance has had its second pass already")
         if first == reviewer:

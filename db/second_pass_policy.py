@@ -87,6 +87,11 @@ def sampled_sql(policy: Policy, id_expr: str = "u.id") -> tuple[str, list[Any]]:
     )
 
 
+def first_sql(table: str = "u") -> str:
+    """Who gave an accepted utterance's first pass: who accepted it (older rows: who saved)."""
+    return f"COALESCE({table}.accepted_by, {table}.annotator)"
+
+
 def reviewed_sql(id_expr: str = "u.id", gold_expr: str = "u.gold") -> str:
     """True when the utterance's second pass is done and its gold is still the one the
     second reviewer settled on (a later change of the gold undoes `reviewed`)."""
@@ -103,12 +108,13 @@ def due_sql(
     `status_expr` "+u.status" keeps the status index from driving the query."""
     sample, args = sampled_sql(policy)
     marks = ",".join("?" * len(NOT_REVIEWABLE))
+    first = first_sql()
     where = (
-        f"{status_expr} = 'accepted' AND u.annotator IS NOT NULL AND u.annotator NOT IN ({marks}) "
+        f"{status_expr} = 'accepted' AND {first} IS NOT NULL AND {first} NOT IN ({marks}) "
         f"AND NOT EXISTS (SELECT 1 FROM second_pass p WHERE p.utt_id = u.id) AND {sample}"
     )
     out = [*NOT_REVIEWABLE, *args]
     if reviewer is not None:
-        where += " AND u.annotator <> ?"
+        where += f" AND {first} <> ?"
         out.append(reviewer)
     return where, out

@@ -459,11 +459,14 @@ class Store:
         old = dict(zip(EDITABLE, row[1:], strict=True))
         changed = {k: v for k, v in changes.items() if old[k] != v}
         stamp = now()
-        sets = ", ".join(f"{k} = ?" for k in changed)
+        columns = dict(changed)
+        if "status" in changed:
+            columns["accepted_by"] = annotator if changed["status"] == "accepted" else None
+        sets = ", ".join(f"{k} = ?" for k in columns)
         conn.execute(
             f"UPDATE utterances SET {sets + ', ' if sets else ''}"
             "version = version + 1, annotator = ?, updated_at = ? WHERE id = ?",
-            [*changed.values(), annotator, stamp, utt_id],
+            [*columns.values(), annotator, stamp, utt_id],
         )
         conn.executemany(
             "INSERT INTO edits (utt_id, field, old, new, annotator, at) VALUES (?,?,?,?,?,?)",

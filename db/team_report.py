@@ -126,7 +126,7 @@ def build_team_report(store: Store, idle_s: int = IDLE_S) -> TeamReport:
             "gender, first_emotion, emotion FROM second_pass"
         ).fetchall()
         took = conn.execute(
-            "SELECT COALESCE(p.first_annotator, u.annotator) AS who, h.system, u.id "
+            "SELECT COALESCE(p.first_annotator, u.accepted_by, u.annotator) AS who, h.system, u.id "
             "FROM utterances u LEFT JOIN second_pass p ON p.utt_id = u.id "
             "JOIN hypotheses h ON h.utt_id = u.id AND h.task = 'asr' "
             "WHERE u.status = 'accepted' AND h.text = COALESCE(p.first_gold, u.gold)"

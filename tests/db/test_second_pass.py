@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 from team_helpers import make_project
 
-from db import claims, second_pass, second_pass_policy
+from db import claims, schema, second_pass, second_pass_policy
 from db.exporters import export
 from db.store import Filter, Sort, Store
 
@@ -40,6 +41,31 @@ def test_second_pass_never_goes_to_the_first_annotator(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_later_save_by_someone_else_does_not_make_them_the_first_annotator(
+    tmp_path: Path,
+) -> None:
+    """The first pass is whoever accepted, not whoever saved last (a lead's note, a label)."""
+    store = make_project(tmp_path / "team.db", 3)
+    second_pass.set_policy(store, "all")
+    _accept_all(store, "ann", [1])
+    utt = store.utterance(1)
+    store.save(1, utt.version, {"note": "checked the clip", "emotion": "中立"}, "lead")
+    assert {r.id for r in store.page(Filter(second_pass_for="ann"), Sort())} == set()
+    assert {r.id for r in store.page(Filter(second_pass_for="lead"), Sort())} == {1}
+    utt = store.utterance(1)
+    with pytest.raises(second_pass.SecondPassError, match="ann gave the first pass"):
+        second_pass.review(store, 1, utt.version, "ann", second_pass.Verdict(utt.gold or ""))
+    second_pass.review(store, 1, utt.version, "lead", second_pass.Verdict(utt.gold or ""))
+    assert second_pass.first_pass(store, 1) == ("ann", utt.gold, "corrected")
+    # Taken back to todo and accepted by someone else, the first pass is theirs.
+    _accept_all(store, "ann", [2])
+    utt = store.utterance(2)
+    utt = store.save(2, utt.version, {"status": "todo"}, "lead")
+    _accept_all(store, "bob", [2])
+    assert {r.id for r in store.page(Filter(second_pass_for="ann"), Sort())} == {2}
+    store.close()
+
+
 def test_approve_and_correct_keep_the_first_pass(tmp_path: Path) -> None:
     store = make_project(tmp_path / "team.db", 4)
     second_pass.set_policy(store, "all")
@@ -59,7 +85,7 @@ def test_approve_and_correct_keep_the_first_pass(tmp_path: Path) -> None:
     assert ("second_pass", "ann", "corrected", "bob") in [entry[:4] for entry in log]
     with pytest.raises(second_pass.SecondPassError, match="already"):
         second_pass.review(store, 2, corrected.version, "cat", second_pass.Verdict("x"))
-    with pytest.raises(second_pass.SecondPassError, match="only accepted"):
+    with pytest.raises(second_pass.SecondPassError, match="only utterances a person accepted"):
         second_pass.review(store, 4, 0, "bob", second_pass.Verdict("x"))
     # `reviewed` as a list status and an export status.
     assert [r.id for r in store.page(Filter(status="reviewed"), Sort())] == [1, 2]
@@ -108,3 +134,24 @@ def test_a_fraction_samples_uniformly_and_reproducibly(tmp_path: Path) -> None:
 def test_bad_policy_is_a_clear_error(text: str) -> None:
     with pytest.raises(second_pass_policy.PolicyError, match="second-pass policy"):
         second_pass_policy.parse(text)
+
+
+def test_an_older_project_opens_and_its_accepts_count_as_first_passes(tmp_path: Path) -> None:
+    """A file made before the team tables migrates on open; who saved an accepted row then
+    stands in for who accepted it."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in schema._statements(schema.MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO utterances (key, audio, draft, gold, status, annotator) "
+        "VALUES ('old', 'old.wav', '侬好', '侬好', 'accepted', 'ann')"
+    )
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    second_pass.set_policy(store, "all")
+    assert [r.key for r in store.page(Filter(second_pass_for="bob"), Sort())] == ["old"]
+    assert store.page(Filter(second_pass_for="ann"), Sort()) == []
+    store.close()
