@@ -170,3 +170,26 @@ async def test_an_empty_batch_picks_up_work_others_free(project: Path) -> None:
         await settle(app, pilot)
         assert screen.utt is not None and screen.utt.key == "utt_001"
         assert held(project) == {"ann": 1}
+
+
+async def test_second_pass_edits_kept_on_leaving_are_a_correction(project: Path) -> None:
+    with Store.open(project) as store:
+        second_pass.set_policy(store, "all")
+        for key in ("utt_001", "utt_002"):
+            utt = store.utterance(store.utterance_id(key) or 0)
+            store.accept(utt.id, utt.version, draft=utt.draft or "", annotator="ann",
+                         gender=utt.gender)
+    first = row(project, "utt_001")
+    app = ReviewApp(project, "bob", team=TeamOptions(pass_=2))
+    async with app.run_test(size=(150, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("end", "啊", "alt+s", "ctrl+down")
+        await settle(app, pilot)
+    after = row(project, "utt_001")
+    assert after.gold == (first.gold or "") + "啊" and after.gender == "女性"
+    with Store.open(project) as store, store.lock:
+        kept = store.conn.execute(
+            "SELECT first_annotator, first_gold, first_gender, reviewer, verdict "
+            "FROM second_pass WHERE utt_id = ?", (after.id,)
+        ).fetchone()
+    assert kept == ("ann", first.gold, "男性", "bob", "corrected")

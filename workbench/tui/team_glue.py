@@ -114,8 +114,12 @@ class TeamGlue:
         return True
 
     def second_pass_save(self, request: SaveRequest) -> Utterance | None:
-        """In the save worker: an accept in the second pass records it (None otherwise)."""
-        if self.team.pass_ != 2 or not request.accept:
+        """In the save worker: in the second pass an accept records it, and so do edits kept
+        on leaving (a correction); a plain save would put the reviewer's labels over the first
+        pass's before the verdict compares them. None: not a second-pass write (skip, flag)."""
+        if self.team.pass_ != 2 or "status" in request.changes:
+            return None
+        if not request.accept and not request.changes:
             return None
         values = request.values
         verdict = second_pass.Verdict(values.draft, values.translation, **values.labels)
