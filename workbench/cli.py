@@ -374,7 +374,17 @@ def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     # The demo builds its project by running wuwb commands: it gets main to call.
     demo.register(sub, main)
-    p = sub.add_parser("review", help="open the review screen on a project")
+    p = sub.add_parser(
+        "review",
+        help="open the review screen on a project",
+        description=(
+            "Open the review screen. You work from a claimed batch: the next --batch "
+            "unclaimed utterances of the filter and order, held under a lease the open app "
+            "renews and quitting releases, so annotators sharing a project never get the "
+            "same utterance. --all opens everything instead (a lead's view); --pass 2 works "
+            "the second-pass queue. Keys: f10 inside the app."
+        ),
+    )
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
     p.add_argument("--annotator", metavar="NAME", help="who is reviewing (default: $USER)")
     cli_team.add_review_flags(p)
