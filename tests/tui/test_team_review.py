@@ -86,6 +86,7 @@ async def test_second_pass_approves_with_one_key_never_own_work(project: Path) -
         assert "second pass of ann's gold" in screen_text(app)
         await pilot.press("ctrl+s")
         await settle(app, pilot)
+        assert "second pass of utt_001 saved" in screen_text(app)
     with Store.open(project) as store:
         assert second_pass.first_pass(store, store.utterance_id("utt_001") or 0) == (
             "ann", row(project, "utt_001").gold, "approved"

@@ -408,7 +408,8 @@ class ReviewScreen(TeamGlue, Screen[None]):
             self.detail.show_note(utt)
         key = safe(utt.key)
         if message.request.accept:
-            self.say(f"saved {key} as gold")
+            first = self.team.pass_ == 1
+            self.say(f"saved {key} as gold" if first else f"second pass of {key} saved")
         elif "status" in message.request.changes:
             self.say(
                 f"{key} {utt.status}"
