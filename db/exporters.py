@@ -20,6 +20,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+from db import second_pass_policy
 from db.errors import WorkbenchError
 from db.path_kinds import describe
 from db.store import Store
@@ -27,6 +28,7 @@ from db.tasks import PROMPTS, TASKS
 
 EXPORT_FORMATS: tuple[str, ...] = ("wenet", "swift")
 PROVENANCE_CHOICES: tuple[str, ...] = ("all", "human")  # human: no machine-accepted gold
+EXPORT_STATUSES: tuple[str, ...] = ("accepted", "reviewed", "all")
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(...) rebuilds one per call
 _CHUNK = 5000  # rows per write() call
 
@@ -42,15 +44,16 @@ def export(
 ) -> int:
     """Write the export and return the number of rows written.
 
-    status "accepted" writes accepted utterances with their gold; "all" writes every
-    utterance, the others with their current draft, translation and labels. Accepted rows
-    carry their gold's provenance as a field; provenance "human" leaves out gold a machine
-    accepted (bulk:<system>). `tier` keeps only that consensus tier.
+    status "accepted" writes accepted utterances with their gold; "reviewed" only those whose
+    second pass is done; "all" writes every utterance, the others with their current draft,
+    translation and labels. Accepted rows carry their gold's provenance as a field;
+    provenance "human" leaves out gold a machine accepted (bulk:<system>). `tier` keeps only
+    that consensus tier.
     """
     if fmt not in EXPORT_FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
-    if status not in ("accepted", "all"):
-        raise ExportError(f"unknown status {status!r}; use accepted or all")
+    if status not in EXPORT_STATUSES:
+        raise ExportError(f"unknown status {status!r}; use {', '.join(EXPORT_STATUSES)}")
     if provenance not in PROVENANCE_CHOICES:
         raise ExportError(f"unknown provenance {provenance!r}; use all or human")
     unknown = [t for t in tasks if t not in TASKS]
@@ -95,10 +98,12 @@ def _utterances(
 ) -> Iterator[Batch]:
     """The selected utterances in key order, a few thousand rows at a time."""
     where, args = [], []
-    if status == "accepted":
+    if status in ("accepted", "reviewed"):
         where.append("status = 'accepted'")
     if provenance == "human":
         where.append("(status != 'accepted' OR IFNULL(provenance, '') NOT LIKE 'bulk:%')")
+    if status == "reviewed":
+        where.append(second_pass_policy.reviewed_sql("utterances.id", "utterances.gold"))
     if subset is not None:
         where.append("subset = ?")
         args.append(subset)

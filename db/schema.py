@@ -123,6 +123,41 @@ MIGRATIONS: tuple[str, ...] = (
     -- from backends that align (CTC, Whisper word timestamps) and timed result files.
     ALTER TABLE hypotheses ADD COLUMN times TEXT;
     """,
+    # Team review (db.claims, db.second_pass). The second pass lives in a table of its own,
+    # not in a new status value: SQLite cannot alter the status CHECK without rebuilding the
+    # utterances table (a copy of every row, with foreign keys off lest the DROP cascade into
+    # hypotheses and edits), whereas a table costs nothing on a million rows and holds what a
+    # status could not: who reviewed, the first pass's gold and labels, the verdict, when.
+    """
+    CREATE TABLE claims (
+        utt_id INTEGER PRIMARY KEY REFERENCES utterances (id) ON DELETE CASCADE,
+        annotator TEXT NOT NULL,
+        pass INTEGER NOT NULL DEFAULT 1,
+        claimed_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX claim_holder ON claims (annotator, pass);
+    CREATE INDEX claim_expiry ON claims (expires_at);
+    CREATE TABLE second_pass (
+        utt_id INTEGER PRIMARY KEY REFERENCES utterances (id) ON DELETE CASCADE,
+        first_annotator TEXT NOT NULL,
+        first_gold TEXT,
+        first_age TEXT,
+        first_gender TEXT,
+        first_emotion TEXT,
+        reviewer TEXT NOT NULL,
+        gold TEXT,
+        age TEXT,
+        gender TEXT,
+        emotion TEXT,
+        verdict TEXT NOT NULL CHECK (verdict = 'approved' OR verdict = 'corrected'),
+        at TEXT NOT NULL
+    );
+    CREATE INDEX second_pass_first ON second_pass (first_annotator);
+    -- Who accepted (the first pass), kept apart from `annotator` (whoever saved last, e.g. a
+    -- lead adding a note). NULL on rows accepted before this column: `annotator` stands in.
+    ALTER TABLE utterances ADD COLUMN accepted_by TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,13 +21,16 @@ from urllib.parse import quote
 
 from rapidfuzz.distance import Levenshtein
 
-from db import metrics, timings
+from db import metrics, second_pass_policy, timings
 from db.errors import WorkbenchError
 from db.path_kinds import describe
 from db.schema import LAZY_INDEXES, SCHEMA_VERSION, SchemaError, migrate
 from db.timings import Times
 
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
+# What a list can filter by: the stored statuses and `reviewed`, an accepted utterance whose
+# second pass is done and whose gold is still the one it settled on (db.second_pass).
+LIST_STATUSES: tuple[str, ...] = (*STATUSES, "reviewed")
 GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
 EDITABLE: tuple[str, ...] = (
     "draft", "gold", "translation", "age", "gender", "emotion", "status", "note", "provenance",
@@ -82,6 +85,9 @@ class Filter:
     text: str | None = None
     tier: str | None = None
     audit: bool = False  # only utterances an audit drew for review
+    claimed_by: str | None = None  # only utterances this annotator holds a live claim on
+    unclaimed: bool = False  # only utterances nobody holds a claim on
+    second_pass_for: str | None = None  # waiting for a second pass this reviewer may give
 
 
 @dataclass(frozen=True)
@@ -324,11 +330,36 @@ class Store:
         where: list[str] = []
         args: list[Any] = []
         if filt.status is not None:
-            if filt.status not in STATUSES:
+            if filt.status not in LIST_STATUSES:
                 raise StoreError(f"unknown status {filt.status!r}")
             self.ensure_index("status")
-            where.append("u.status = ?")
-            args.append(filt.status)
+            # Within a claimed batch the claims drive the query: `+` keeps the status index out.
+            column = "+u.status" if filt.claimed_by is not None else "u.status"
+            if filt.status == "reviewed":
+                reviewed = second_pass_policy.reviewed_sql()
+                where.append(f"{column} = 'accepted' AND {reviewed}")
+            else:
+                where.append(f"{column} = ?")
+                args.append(filt.status)
+        if filt.claimed_by is not None:
+            # Driven from the claims (a batch is small), never a scan of the whole queue.
+            where.append(
+                "u.id IN (SELECT c.utt_id FROM claims c INDEXED BY claim_holder "
+                "WHERE c.annotator = ? AND c.expires_at > ?)"
+            )
+            args += [filt.claimed_by, now()]
+        if filt.unclaimed:
+            where.append("NOT EXISTS (SELECT 1 FROM claims c WHERE c.utt_id = u.id)")
+        if filt.second_pass_for is not None:
+            with self.lock:
+                policy = second_pass_policy.read(self.conn)
+            self.ensure_index("status")
+            due, due_args = second_pass_policy.due_sql(
+                policy, filt.second_pass_for,
+                "+u.status" if filt.claimed_by is not None else "u.status",
+            )
+            where.append(due)
+            args += due_args
         if filt.group_field is not None and filt.group_value is not None:
             if filt.group_field not in GROUP_FIELDS:
                 raise StoreError(f"unknown group field {filt.group_field!r}")
@@ -503,31 +534,44 @@ class Store:
             accepted = changes["status"] == "accepted"
             changes = {**changes, "provenance": HUMAN if accepted else None}
         with self.transaction() as conn:
-            row = conn.execute(
-                f"SELECT version, {', '.join(EDITABLE)} FROM utterances WHERE id = ?", (utt_id,)
-            ).fetchone()
-            if row is None:
-                raise StoreError(f"no utterance with id {utt_id}")
-            if row[0] != expected_version:
-                raise Conflict(self.utterance(utt_id))
-            old = dict(zip(EDITABLE, row[1:], strict=True))
-            changed = {k: v for k, v in changes.items() if old[k] != v}
-            stamp = now()
-            sets = ", ".join(f"{k} = ?" for k in changed)
-            conn.execute(
-                f"UPDATE utterances SET {sets + ', ' if sets else ''}"
-                "version = version + 1, annotator = ?, updated_at = ? WHERE id = ?",
-                [*changed.values(), annotator, stamp, utt_id],
-            )
-            conn.executemany(
-                "INSERT INTO edits (utt_id, field, old, new, annotator, at) VALUES (?,?,?,?,?,?)",
-                [(utt_id, k, old[k], v, annotator, stamp) for k, v in changed.items()],
-            )
-            if {"draft", "gold", "status"} & changed.keys():
-                self.rescore(conn, [utt_id])
-            if "draft" in changed:
-                conn.execute("INSERT OR IGNORE INTO fts_dirty VALUES (?)", (utt_id,))
+            self.apply(conn, utt_id, expected_version, changes, annotator)
         return self.utterance(utt_id)
+
+    def apply(
+        self, conn: sqlite3.Connection, utt_id: int, expected_version: int,
+        changes: dict[str, Any], annotator: str, log: Sequence[tuple[str, Any, Any]] = (),
+    ) -> str:
+        """Save's write, inside the caller's transaction; `log` adds (field, old, new) entries
+        to the edit log beside the changed fields. Returns the time stamp written."""
+        row = conn.execute(
+            f"SELECT version, {', '.join(EDITABLE)} FROM utterances WHERE id = ?", (utt_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no utterance with id {utt_id}")
+        if row[0] != expected_version:
+            raise Conflict(self.utterance(utt_id))
+        old = dict(zip(EDITABLE, row[1:], strict=True))
+        changed = {k: v for k, v in changes.items() if old[k] != v}
+        stamp = now()
+        columns = dict(changed)
+        if "status" in changed:
+            columns["accepted_by"] = annotator if changed["status"] == "accepted" else None
+        sets = ", ".join(f"{k} = ?" for k in columns)
+        conn.execute(
+            f"UPDATE utterances SET {sets + ', ' if sets else ''}"
+            "version = version + 1, annotator = ?, updated_at = ? WHERE id = ?",
+            [*columns.values(), annotator, stamp, utt_id],
+        )
+        conn.executemany(
+            "INSERT INTO edits (utt_id, field, old, new, annotator, at) VALUES (?,?,?,?,?,?)",
+            [(utt_id, k, old[k], v, annotator, stamp) for k, v in changed.items()]
+            + [(utt_id, f, o, n, annotator, stamp) for f, o, n in log],
+        )
+        if {"draft", "gold", "status"} & changed.keys():
+            self.rescore(conn, [utt_id])
+        if "draft" in changed:
+            conn.execute("INSERT OR IGNORE INTO fts_dirty VALUES (?)", (utt_id,))
+        return stamp
 
     def accept(
         self, utt_id: int, expected_version: int, *, draft: str, annotator: str,
@@ -750,6 +794,18 @@ class Store:
                 f"SELECT IFNULL({group_field}, ''), sum(status = 'accepted'), count(*) "
                 "FROM utterances GROUP BY 1 ORDER BY 1"
             ).fetchall()
+
+    def status_counts(self) -> dict[str, int]:
+        """Utterances per list status; `reviewed` ones are also counted as accepted."""
+        with self.lock:
+            found = dict(
+                self.conn.execute("SELECT status, count(*) FROM utterances GROUP BY status")
+            )
+            found["reviewed"] = self.conn.execute(
+                "SELECT count(*) FROM second_pass p JOIN utterances u ON u.id = p.utt_id "
+                "WHERE u.status = 'accepted' AND p.gold IS u.gold"
+            ).fetchone()[0]
+        return {s: int(found.get(s, 0)) for s in LIST_STATUSES}
 
     def reviews_per_day(self) -> list[tuple[str, str, int]]:
         """(annotator, day, utterances accepted that day) from the edit log."""

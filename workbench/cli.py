@@ -310,8 +310,9 @@ def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         f"{','.join(TASKS)}); a row is written only where that field has a value",
     )
     p.add_argument(
-        "--status", choices=("accepted", "all"), default="accepted",
-        help="accepted (default): only accepted utterances, with their gold; all: every "
+        "--status", choices=("accepted", "reviewed", "all"), default="accepted",
+        help="accepted (default): only accepted utterances, with their gold; reviewed: only "
+        "accepted utterances whose second pass is done (wuwb review --pass 2); all: every "
         "utterance, the accepted with their gold and the rest with their current draft "
         "(WeNet txt is \"\" where there is none) and their current translation and labels",
     )
@@ -369,9 +370,14 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
     p.add_argument(
-        "--by", choices=("subset", "domain", "sub-dialect", "tier"), default=None,
+        "--by", choices=("subset", "domain", "sub-dialect", "tier", "annotator"), default=None,
         help="also break the CER down by this grouping (one column per group; tier: the "
-        "consensus tier of wuwb consensus)",
+        "consensus tier of wuwb consensus); annotator: "
+        "the team report instead: per annotator utterances and audio minutes accepted, "
+        "median seconds per utterance and audio minutes per hour of work (from save times, "
+        "gaps over 5 min cut), second-pass CER of their gold, Cohen's kappa per label task, "
+        "hypotheses taken unchanged per system; per day progress and what is left at the "
+        "current pace",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON for scripts")
     p.add_argument(
@@ -388,6 +394,8 @@ def run_report(args: argparse.Namespace) -> int:
     from db.report import build_report
     from db.safe_text import safe_json
 
+    if args.by == "annotator":
+        return _team_report(args)
     store = _project(args.project, readonly=True)
     try:
         group = None if args.by is None else args.by.replace("-", "_")
@@ -407,27 +415,61 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _team_report(args: argparse.Namespace) -> int:
+    import json
+
+    from db.team_report import build_team_report, render
+
+    store = _project(args.project)
+    try:
+        report = build_team_report(store)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    from rich.console import Console
+
+    console = Console()
+    for table in render(report):
+        console.print(table)
+    return 0
+
+
 # --- commands from the other modules --------------------------------------------------------
 
 
 def _add_others(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from workbench import cli_prefill, cli_triage, demo, serve
+    from workbench import cli_prefill, cli_team, cli_triage, demo, serve
 
     # The demo builds its project by running wuwb commands: it gets main to call.
     demo.register(sub, main)
-    p = sub.add_parser("review", help="open the review screen on a project")
+    p = sub.add_parser(
+        "review",
+        help="open the review screen on a project",
+        description=(
+            "Open the review screen. You work from a claimed batch: the next --batch "
+            "unclaimed utterances of the filter and order, held under a lease the open app "
+            "renews and quitting releases, so annotators sharing a project never get the "
+            "same utterance. --all opens everything instead (a lead's view); --pass 2 works "
+            "the second-pass queue. Keys: f10 inside the app."
+        ),
+    )
     p.add_argument("project", metavar="PROJECT.db", help="an existing project file")
     p.add_argument(
         "--annotator", metavar="NAME",
         help="who is reviewing (default: your login name; in a browser, asked at a prompt)",
     )
+    cli_team.add_review_flags(p)
     p.set_defaults(func=_run_review)
     cli_prefill.register(sub)
     serve.register(sub)
     cli_triage.register(sub)
+    cli_team.register(sub)
 
 
 def _run_review(args: argparse.Namespace) -> int:
+    from workbench.cli_team import review_options
     from workbench.tui import run_review  # Textual loads only for this command
 
     if not Path(args.project).exists():
@@ -436,7 +478,7 @@ def _run_review(args: argparse.Namespace) -> int:
         from db.path_kinds import describe
 
         raise UserError(f"{args.project}: {describe(args.project)}, not a project file")
-    result = run_review(args.project, args.annotator)
+    result = run_review(args.project, args.annotator, review_options(args))
     return int(result or 0)
 
 

@@ -11,7 +11,9 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widgets import Static
 
+from db import claims
 from db.store import Store, writable
+from workbench.team import TeamOptions
 from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
 from workbench.tui.config import load_audio_settings
@@ -50,13 +52,15 @@ class ReviewApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
 
     def __init__(
-        self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None
+        self, db_path: str | Path, annotator: str | None = None, *, config: Path | None = None,
+        team: TeamOptions | None = None,
     ) -> None:
         super().__init__()
         restore_alt_digits()  # before the driver starts parsing what the terminal sends
         self.db_path = Path(db_path)
         self.annotator = annotator  # None: the login name, or in a browser a prompt asks
         self.config = config
+        self.team = team or TeamOptions(all=True)  # no claims unless the CLI asks for them
         self.store: Store | None = None
         self.bulk: Store | None = None  # counts and statistics, so they never block a page
         self.player: Player | WebPlayer  # chosen at mount, when the driver is known
@@ -105,13 +109,17 @@ class ReviewApp(App[None]):
     def on_store_opened(self, message: StoreOpened) -> None:
         self.store, self.bulk = message.store, message.bulk
         cls = WebReviewScreen if self.is_web else ReviewScreen
-        annotator = self.annotator or getpass.getuser()
-        screen = cls(message.store, message.bulk, annotator, self.player, self.review_keymap)
+        annotator = self.annotator = self.annotator or getpass.getuser()
+        screen = cls(
+            message.store, message.bulk, annotator, self.player, self.review_keymap, self.team
+        )
         self.push_screen(screen)
         if message.store.readonly:  # the store refuses every save; say so before one is tried
             banner = Static(Text(READ_ONLY, style="bold"), id="read-only")
             banner.styles.background = "darkred"
             self.call_after_refresh(screen.mount, banner, before=0)
+        if self.team.claiming:
+            self.set_interval(self.team.renew_every_s, screen.keep_batch)
 
     def on_open_failed(self, message: OpenFailed) -> None:
         # Nothing to review: leave at once with the reason and a failing exit status.
@@ -120,6 +128,8 @@ class ReviewApp(App[None]):
 
     def on_unmount(self) -> None:
         self.player.close()
+        if self.team.claiming and self.store is not None:
+            claims.release(self.store, self.annotator, self.team.pass_)  # quitting frees them
         for store in (self.store, self.bulk):
             if store is not None:
                 store.close()

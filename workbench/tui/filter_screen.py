@@ -13,7 +13,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from db.store import GROUP_FIELDS, SORT_FIELDS, STATUSES, TIERS, Filter, Sort
+from db.store import GROUP_FIELDS, LIST_STATUSES, SORT_FIELDS, TIERS, Filter, Sort
 from workbench.tui.text import safe
 
 
@@ -67,7 +67,7 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
                 )
                 yield Label("status")
                 yield Select(
-                    [(st, st) for st in STATUSES],
+                    [(st, st) for st in LIST_STATUSES],
                     value=f.status or Select.NULL,
                     prompt="any",
                     id="status",

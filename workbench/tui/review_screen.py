@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from db.store import GROUP_FIELDS, Conflict, Filter, ListRow, Sort, Store, Utterance
 from db.tasks import LABEL_SETS, LABEL_TASKS
+from workbench.team import TeamOptions
 from workbench.tui.audio import Clip, Player, envelope, load_clip
 from workbench.tui.char_times import Spoken, play_from
 from workbench.tui.detail import Detail, Editor
@@ -34,6 +35,7 @@ from workbench.tui.filter_screen import Choices, FilterDialog
 from workbench.tui.help_screen import KeysHelp
 from workbench.tui.keymap import bindings
 from workbench.tui.modals import ConflictChoice, FlagNote, Mine
+from workbench.tui.team_glue import TeamGlue
 from workbench.tui.text import safe
 from workbench.tui.utterance_list import PAGE, UtteranceList
 from workbench.tui.waveform import Waveform
@@ -79,6 +81,7 @@ class SaveRequest:
     changes: dict[str, Any]
     accept: bool = False
     expected_version: int | None = None  # set when keeping mine over a conflict
+    over_claim: bool = False  # the reviewer said to save over someone else's claim
 
     @property
     def version(self) -> int:
@@ -130,11 +133,12 @@ class PlayerChanged(Message):
     """The player started or stopped (posted from the audio threads)."""
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(TeamGlue, Screen[None]):
     BINDINGS = bindings()
 
     def __init__(
-        self, store: Store, bulk: Store, annotator: str, player: Player, keymap: dict[str, str]
+        self, store: Store, bulk: Store, annotator: str, player: Player, keymap: dict[str, str],
+        team: TeamOptions | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -142,7 +146,8 @@ class ReviewScreen(Screen[None]):
         self.annotator = annotator
         self.player = player
         self.keymap = keymap
-        self.filt = Filter(status="todo")
+        self.team = team or TeamOptions(all=True)
+        self.filt = self.team.shown(annotator)
         # Once `wuwb consensus` has run, the riskiest utterances come first.
         self.sort = Sort("risk", descending=True) if store.derived else Sort()
         self.choices: Choices | None = None  # read when the filter dialog first opens
@@ -186,7 +191,7 @@ class ReviewScreen(Screen[None]):
 
     def on_detail_ready(self) -> None:
         self.player.on_change = lambda: self.post_message(PlayerChanged())
-        self.list.show(self.filt, self.sort)
+        self.claim_then_show(self.filt, self.sort)
         self.count_project()
         self.editor.focus()
         self._title()
@@ -202,7 +207,7 @@ class ReviewScreen(Screen[None]):
     def _title(self) -> None:
         matches = "…" if self.matches is None else f"{self.matches:,}"
         total = "…" if self.project_total is None else f"{self.project_total:,}"
-        parts = [f"{matches} {self.filt.status or 'utterances'} of {total}"]  # "5 todo of 20"
+        parts = [f"{matches} {self.filt.status or 'utterances'} of {total}", *self.team_title()]
         if self.filt.group_value is not None:
             parts.append(safe(self.filt.group_value))
         if self.filt.text:
@@ -301,8 +306,11 @@ class ReviewScreen(Screen[None]):
     @work(thread=True, group="save", exit_on_error=False)
     def save(self, request: SaveRequest) -> None:
         store, utt, values = self.store, request.utt, request.values
+        if self.asks_first(request):
+            return
         try:
-            if request.accept:
+            saved = self.second_pass_save(request)
+            if saved is None and request.accept:
                 saved = store.accept(
                     utt.id,
                     request.version,
@@ -311,7 +319,7 @@ class ReviewScreen(Screen[None]):
                     translation=values.translation,
                     **values.labels,
                 )
-            else:
+            elif saved is None:
                 saved = store.save(utt.id, request.version, request.changes, self.annotator)
         except Conflict as conflict:
             self.post_message(SaveConflict(request, conflict.theirs))
@@ -345,6 +353,7 @@ class ReviewScreen(Screen[None]):
     def on_utterance_list_counted(self, message: UtteranceList.Counted) -> None:
         self.matches = message.total
         self._title()
+        self.batch_done(message.total)
         if message.total == 0 and self.list.row_count == 0:
             self._show_nothing()
 
@@ -410,7 +419,8 @@ class ReviewScreen(Screen[None]):
             self.detail.show_note(utt)
         key = safe(utt.key)
         if message.request.accept:
-            self.say(f"saved {key} as gold")
+            first = self.team.pass_ == 1
+            self.say(f"saved {key} as gold" if first else f"second pass of {key} saved")
         elif "status" in message.request.changes:
             self.say(
                 f"{key} {utt.status}"
@@ -472,6 +482,7 @@ class ReviewScreen(Screen[None]):
         detail.show_translations(utt, self._key("take.translation", "alt+0"))
         self._show_labels()
         self._show_hypotheses()
+        self.second_pass_hint(utt, self._key("review.accept", "ctrl+s"))
 
     def _show_nothing(self) -> None:
         self.utt = None
@@ -689,14 +700,14 @@ class ReviewScreen(Screen[None]):
                 return
             self._leave()
             self._cancel_move()
-            self.filt, self.sort = result
+            self.filt, self.sort = self.team.shown(self.annotator, result[0]), result[1]
             self.matches = None
             self.utt = None
             self.saved_values = None
             self._title()
             if self.filt.text and len(self.filt.text.strip()) >= 3:
                 self.say("searching (the first search builds the index)…")
-            self.list.show(self.filt, self.sort)
+            self.claim_then_show(self.filt, self.sort)
 
         if self.choices is None:
             self.say("reading the project's groups and systems…")

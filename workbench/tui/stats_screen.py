@@ -1,4 +1,5 @@
-"""Progress by group, per-system scores (the `wuwb report` table) and reviews per day."""
+"""Progress by group, per-system scores (the `wuwb report` table), reviews per day, and the
+team figures (`wuwb report --by annotator`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from textual.widgets import Footer, Static
 from db.report import build_report
 from db.report_table import render
 from db.store import GROUP_FIELDS, Store
+from db.team_report import build_team_report
+from db.team_report import render as render_team
 from workbench.tui.text import safe
 
 
@@ -100,6 +103,7 @@ class StatsScreen(Screen[None]):
         tables: list[Any] = [progress_table(field, store.progress(field))]
         tables += render(build_report(store, field))
         tables.append(reviews_table(store.reviews_per_day()))
+        tables += render_team(build_team_report(store))
         self.post_message(StatsLoaded(tables))
 
     def on_stats_loaded(self, message: StatsLoaded) -> None:

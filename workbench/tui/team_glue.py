@@ -1,0 +1,156 @@
+"""Team work on the review screen: the claimed batch, the second pass, others' claims.
+
+A mixin for ReviewScreen, so the screen itself carries only a few calls into it. Every store
+call here runs in a thread worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Label
+
+from db import claims, second_pass
+from db.store import Filter, Sort, Store, Utterance
+from workbench.team import TeamOptions
+from workbench.tui.text import safe
+
+if TYPE_CHECKING:
+    from workbench.tui.review_screen import SaveRequest
+
+
+class BatchClaimed(Message):
+    def __init__(self, filt: Filter, sort: Sort, held: int) -> None:
+        super().__init__()
+        self.filt, self.sort, self.held = filt, sort, held
+
+
+class ClaimedElsewhere(Message):
+    def __init__(self, request: SaveRequest, holder: str) -> None:
+        super().__init__()
+        self.request, self.holder = request, holder
+
+
+class SaveOverClaim(ModalScreen[bool]):
+    """Ask before saving an utterance someone else holds a claim on."""
+
+    DEFAULT_CSS = "SaveOverClaim { align: center middle; }"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Save anyway", id="claim.save"),
+        Binding("n,escape", "answer(False)", "Leave it", id="claim.leave"),
+    ]
+
+    def __init__(self, key: str, holder: str) -> None:
+        super().__init__()
+        self.key, self.holder = key, holder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"{safe(self.key)} is claimed by {safe(self.holder)}."))
+            yield Label(Text("Save your version anyway? y: save · n / escape: leave it"))
+
+    def action_answer(self, save: bool) -> None:
+        self.dismiss(save)
+
+
+class TeamGlue:
+    """What ReviewScreen mixes in; it provides store, annotator, team, filt, sort, list."""
+
+    store: Store
+    annotator: str
+    team: TeamOptions
+    filt: Filter
+    sort: Sort
+    list: Any
+
+    def claim_then_show(self, filt: Filter, sort: Sort) -> None:
+        """Show `filt` in order: within the claimed batch when claiming (topped up first)."""
+        if self.team.claiming:
+            self._claim(replace(filt, claimed_by=self.annotator), sort)
+        else:
+            self.list.show(filt, sort)
+
+    @work(thread=True, group="claim", exit_on_error=False)
+    def _claim(self, filt: Filter, sort: Sort) -> None:
+        held = self.team.claim(self.store, self.annotator, filt, sort)
+        self.post_message(BatchClaimed(filt, sort, held))  # type: ignore[attr-defined]
+
+    def on_batch_claimed(self, message: BatchClaimed) -> None:
+        # An empty claim means an empty queue: counting nothing then must not claim again.
+        self._batch_held = message.held
+        if (message.filt, message.sort) == (self.filt, self.sort):
+            self.list.show(message.filt, message.sort)
+
+    @work(thread=True, group="claim", exit_on_error=False)
+    def keep_batch(self) -> None:
+        """Renew the lease (the app's timer); holding nothing, look for freed work."""
+        if claims.renew(self.store, self.annotator, self.team.lease) == 0:
+            held = self.team.claim(self.store, self.annotator, self.filt, self.sort)
+            self.post_message(BatchClaimed(self.filt, self.sort, held))  # type: ignore[attr-defined]
+
+    def batch_done(self, total: int) -> None:
+        """The list counted `total` open rows: a batch that held some and is done is topped
+        up from the queue."""
+        if total == 0 and self.team.claiming and getattr(self, "_batch_held", 0):
+            self._batch_held = 0
+            self._claim(self.filt, self.sort)
+
+    def asks_first(self, request: SaveRequest) -> bool:
+        """In the save worker: True when someone else holds a claim on the utterance and the
+        reviewer has not yet said to save over it (the question is then on its way)."""
+        holder = claims.holder(self.store, request.utt.id)
+        if holder is None or holder == self.annotator or request.over_claim:
+            return False
+        self.post_message(ClaimedElsewhere(request, holder))  # type: ignore[attr-defined]
+        return True
+
+    def second_pass_save(self, request: SaveRequest) -> Utterance | None:
+        """In the save worker: in the second pass an accept records it, and so do edits kept
+        on leaving (a correction); a plain save would put the reviewer's labels over the first
+        pass's before the verdict compares them. None: not a second-pass write (skip, flag)."""
+        if self.team.pass_ != 2 or "status" in request.changes:
+            return None
+        if not request.accept and not request.changes:
+            return None
+        values = request.values
+        verdict = second_pass.Verdict(values.draft, values.translation, **values.labels)
+        return second_pass.review(
+            self.store, request.utt.id, request.version, self.annotator, verdict
+        )
+
+    def on_claimed_elsewhere(self, message: ClaimedElsewhere) -> None:
+        request = message.request
+
+        def answered(save: bool | None) -> None:
+            if save:
+                self.save(replace(request, over_claim=True))  # type: ignore[attr-defined]
+            else:
+                self.say(f"left {safe(request.utt.key)} to {safe(message.holder)}")  # type: ignore[attr-defined]
+
+        self.app.push_screen(  # type: ignore[attr-defined]
+            SaveOverClaim(request.utt.key, message.holder), answered
+        )
+
+    def team_title(self) -> list[str]:
+        """What the list's title adds: whose batch, which pass."""
+        parts = ["second pass"] if self.team.pass_ == 2 else []
+        if self.filt.claimed_by is not None:
+            parts.append(f"{safe(self.annotator)}'s batch")
+        return parts
+
+    def second_pass_hint(self, utt: Utterance, accept_key: str) -> None:
+        if self.team.pass_ == 2:
+            self.say(  # type: ignore[attr-defined]
+                f"second pass of {safe(utt.annotator or '?')}'s gold: {accept_key} approves "
+                "it as shown, or saves your correction"
+            )
+
