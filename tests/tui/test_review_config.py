@@ -24,10 +24,10 @@ def _config(tmp_path: Path, body: str) -> Path:
 
 
 def test_a_key_bound_twice_is_reported_and_both_actions_keep_working(tmp_path: Path) -> None:
-    path = _config(tmp_path, '[keys]\n"review.skip" = "f5"\n"review.flag" = "f6"\n')
+    path = _config(tmp_path, '[keys]\n"review.skip" = "f5"\n"review.flag" = "f12"\n')
     keymap, problems = load_keymap(path)
     # f5 is audio.replay's default: mapping skip there would silently lose replay.
-    assert keymap == {"review.flag": "f6"}
+    assert keymap == {"review.flag": "f12"}
     assert any("'f5' is bound to both" in p and "review.skip" in p for p in problems)
     assert any("'review.skip' keeps its default keys" in p for p in problems)
 
@@ -68,7 +68,7 @@ def test_unreadable_and_over_long_config_paths_give_the_defaults(
         folder = tmp_path / "locked"
         folder.mkdir()
         path = folder / "config.toml"
-        path.write_text('[keys]\n"review.accept" = "f6"\n')
+        path.write_text('[keys]\n"review.accept" = "f12"\n')
         folder.chmod(0)
     keymap, problems = load_keymap(path)
     assert keymap == {}
@@ -76,7 +76,7 @@ def test_unreadable_and_over_long_config_paths_give_the_defaults(
 
 
 def test_an_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _config(tmp_path, '[keys]\n"review.accept" = "f6"\n')
+    path = _config(tmp_path, '[keys]\n"review.accept" = "f12"\n')
 
     def denied(self: Path, *args: object, **kwargs: object) -> bool:
         raise PermissionError(13, "Permission denied", str(self))
@@ -93,7 +93,7 @@ async def test_config_problems_show_and_the_review_starts_with_the_defaults(
 ) -> None:
     """Notifications on (run_test turns them off by default): showing one must not crash."""
     config = _config(
-        tmp_path, '[keys]\n"audio.toggel" = "f6"\n"review.skip" = "f5"\n"review.flag" = "f6"\n'
+        tmp_path, '[keys]\n"audio.toggel" = "f12"\n"review.skip" = "f5"\n"review.flag" = "f12"\n'
     )
     monkeypatch.setenv("WUWB_CONFIG", str(config))
     app = ReviewApp(project, "alice")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import build_project, screen_text, settle
+from tui_helpers import build_project, screen_text, settle
 
 from workbench.tui.app import ReviewApp
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from tui_helpers import screen_text, settle
 
 from db.store import Hypothesis, HypothesisIn, Store
@@ -23,7 +24,7 @@ from workbench.tui.char_times import (
     time_at,
 )
 from workbench.tui.detail import HypothesisLines
-from workbench.tui.hypotheses import diff_text
+from workbench.tui.hypotheses import diff_pieces
 from workbench.tui.waveform import Waveform
 
 # utt_001's draft is the Wu clip's transcript; this system's times are made up for the test.
@@ -32,7 +33,8 @@ TIMED = tuple(0.3 + 0.25 * k for k in range(len(TIMED_TEXT)))
 
 
 def hyp(text: str, times: tuple[float, ...] | None, system: str = "s") -> Hypothesis:
-    return Hypothesis(system, "asr", text, None, None, "", None, None, None, None, None, times)
+    return Hypothesis(system, "asr", text, None, None, "", None, None, None, None, None,
+                      times=times)
 
 
 def test_draft_characters_take_the_times_of_the_characters_they_align_with() -> None:
@@ -70,7 +72,7 @@ class StartsRecorded(Player):
         super()._start()
 
 
-async def test_f6_plays_from_the_character_under_the_cursor(
+async def test_alt_p_plays_from_the_character_under_the_cursor(
         timed_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_module, "Player", StartsRecorded)
     app = ReviewApp(timed_project, "alice")
@@ -80,16 +82,16 @@ async def test_f6_plays_from_the_character_under_the_cursor(
         assert isinstance(player, StartsRecorded) and player.error is None
         assert app.screen.utt.key == "utt_001"
         app.screen.editor.move_cursor((0, 8))  # 撒: the system's 9th character, at 2.3 s
-        await pilot.press("f6")
+        await pilot.press("alt+p")
         await settle(app, pilot)
         assert player.starts == [pytest.approx(1.8, abs=0.01)]  # 0.5 s before it
 
 
-async def test_f6_without_times_says_so(project: Path) -> None:
+async def test_alt_p_without_times_says_so(project: Path) -> None:
     app = ReviewApp(project, "alice")
     async with app.run_test(size=(150, 40)) as pilot:
         await settle(app, pilot)
-        await pilot.press("f6")
+        await pilot.press("alt+p")
         await settle(app, pilot)
         assert not app.player.playing
         assert "no system gave character times" in screen_text(app)
@@ -121,10 +123,11 @@ def test_the_character_spoken_is_the_last_one_started() -> None:
 
 
 def test_the_spoken_character_is_marked_inside_the_diff() -> None:
-    text = diff_text("侬好阿拉", "侬哈阿拉", spoken=1)  # 哈 replaces 好 and is being played
+    text = Text.assemble(*diff_pieces("侬好阿拉", "侬哈阿拉", spoken=1))  # 哈 is being played
     marked = [text.plain[s.start:s.end] for s in text.spans if SPOKEN in str(s.style)]
     assert marked == ["哈"]
-    assert not [s for s in diff_text("侬好", "侬好").spans if SPOKEN in str(s.style)]
+    same = Text.assemble(*diff_pieces("侬好", "侬好"))
+    assert not [s for s in same.spans if SPOKEN in str(s.style)]
 
 
 class PlayingAt(Player):
@@ -155,11 +158,11 @@ async def test_while_playing_the_spoken_character_is_marked_in_answer_and_draft(
         screen._track_spoken()
         await pilot.pause()
         lines = screen.query_one(HypothesisLines)
-        assert dict(lines.shown[3]) == {"Timed-CTC": 8}
+        assert dict(lines.shown[4]) == {"Timed-CTC": 8}
         assert screen.editor.spoken == (0, 8)  # the draft's 撒 aligns with it
         line = screen.editor.get_line(0)
         assert [line.plain[s.start:s.end] for s in line.spans if SPOKEN in str(s.style)] == ["撒"]
         player.at = None  # stopped: the marks go
         screen._track_spoken()
         await pilot.pause()
-        assert dict(lines.shown[3]) == {} and screen.editor.spoken is None
+        assert dict(lines.shown[4]) == {} and screen.editor.spoken is None

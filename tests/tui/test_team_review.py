@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import row, screen_text, settle
+from tui_helpers import row, screen_text, settle
 
 from db import claims, second_pass
 from db.store import Filter, Sort, Store
@@ -41,8 +41,8 @@ async def test_two_annotators_get_different_batches_released_on_quit(project: Pa
         a, b = review(ann), review(bob)
         assert a.utt is not None and a.utt.key == "utt_001"
         assert b.utt is not None and b.utt.key == "utt_003"
-        assert "2 / 4 · todo · ann's batch" in screen_text(ann)
-        assert "2 / 4 · todo · bob's batch" in screen_text(bob)
+        assert "2 todo of 4 · ann's batch" in screen_text(ann)
+        assert "2 todo of 4 · bob's batch" in screen_text(bob)
         assert held(project) == {"ann": 2, "bob": 2}
         # Ann finishes her batch: her done claims go and nothing is free to top it up with.
         await pa.press("ctrl+s")

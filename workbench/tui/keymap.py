@@ -39,7 +39,7 @@ ACTIONS: tuple[tuple[str, str, str, str, bool], ...] = (
     ("audio.forward", "f2", "seek(2.0)", "Seek +2 s", True),
     ("audio.slower", "f3", "speed(-1)", "Slower", False),
     ("audio.faster", "f4", "speed(1)", "Faster", False),
-    ("audio.from_cursor", "f6", "play_from_cursor", "Play from cursor −0.5 s", False),
+    ("audio.from_cursor", "alt+p", "play_from_cursor", "Play from cursor −0.5 s", False),
     *((f"take.{n}", f"alt+{n}", f"take({n})", f"Take hypothesis {n}", False) for n in range(1, 10)),
     ("take.translation", "alt+0", "take_translation", "Take system translation", False),
     ("label.age", "alt+a", "cycle_label('age')", "Cycle age label", False),
