@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -71,7 +70,7 @@ def _utterances(store: Store, status: str, subset: str | None) -> Iterator[Batch
     )
     # A connection of its own: a long read must not hold the store's lock against the app,
     # and WAL gives it one consistent snapshot while others write.
-    conn = sqlite3.connect(store.path, timeout=30.0)
+    conn = store.reader()
     try:
         cursor = conn.execute(sql, args)
         while batch := cursor.fetchmany(_CHUNK):

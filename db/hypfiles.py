@@ -9,7 +9,6 @@ re-import replaces that system's answer for that task on the utterances the file
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,7 +238,7 @@ def _match_by_path(
     # One streamed scan of the audio column (not indexed) instead of a lookup per answer,
     # on a connection of its own so the store stays free for the writes.
     hyps = []
-    conn = sqlite3.connect(store.path, timeout=30.0)
+    conn = store.reader()
     try:
         for utt_id, audio in conn.execute("SELECT id, audio FROM utterances"):
             for r in by_path.pop(os.path.normpath(audio), []):

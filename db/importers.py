@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import queue
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable
@@ -216,8 +217,8 @@ class _WriterThread:
     def _run(self) -> None:
         store = self.writer.store
         strict = self.writer.config.strict
-        with store.lock:
-            conn = store.conn
+        with store.locked() as conn:
+            self.writer.conn = conn
             # The unique key index and the table's last pages are rewritten by every batch:
             # a bigger page cache (while importing only) keeps them from being re-read.
             cache = conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -238,6 +239,7 @@ class _WriterThread:
 
 
 class _Writer:
+    conn: sqlite3.Connection  # the store's, set by the writer thread while it holds it
     """Writes batches of rows, merging with what the project already holds."""
 
     def __init__(
@@ -253,8 +255,8 @@ class _Writer:
         self.first_new_id = self._max_id() + 1
 
     def _max_id(self) -> int:
-        with self.store.lock:
-            row = self.store.conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()
+        with self.store.locked() as conn:
+            row = conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()
         return int(row[0])
 
     def merge_pending(self, earlier: Row, row: Row, line_no: int) -> None:
@@ -308,7 +310,7 @@ class _Writer:
         if not pending:
             return
         store = self.store
-        conn = store.conn
+        conn = self.conn
         stamp = now()
         own_tx = not self.config.strict
         if own_tx:
@@ -358,7 +360,7 @@ class _Writer:
         tally: dict[str, int],
     ) -> set[int]:
         """Lines whose key was stored before this batch: no-op, fill, update or reject."""
-        conn = self.store.conn
+        conn = self.conn
         keys = list(pending)
         cols = ", ".join(CONTENT)
         existing: dict[str, tuple[Any, ...]] = {}
@@ -418,7 +420,7 @@ class _Writer:
             for task, text in row.hyps.items()
         ]
         # Unchanged answers are left alone, so a re-run rescoring nothing stays cheap.
-        if self.store.conn.executemany(_HYP_SQL, params).rowcount == 0:
+        if self.conn.executemany(_HYP_SQL, params).rowcount == 0:
             return set()
         return {ids[key] for key, _ in rows}
 

@@ -112,7 +112,7 @@ def build_report(store: Store, group_by: str | None = None, *, wu_norm: bool = F
         raise ValueError(f"unknown grouping {group_by!r}; use one of {', '.join(GROUP_FIELDS)}")
     grp = f"IFNULL(u.{group_by}, '')" if group_by else "''"
     # Its own connection: a report over a million rows must not hold the app's lock.
-    conn = sqlite3.connect(store.path, timeout=30.0)
+    conn = store.reader()
     try:
         present = _tasks_present(conn)
         group_gold = dict(

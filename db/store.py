@@ -26,7 +26,7 @@ from db.schema import LAZY_INDEXES, migrate
 STATUSES: tuple[str, ...] = ("todo", "accepted", "skipped", "flagged")
 GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
 EDITABLE: tuple[str, ...] = (
-    "draft", "gold", "translation", "age", "gender", "emotion", "status", "note",
+    "draft", "gold", "translation", "age", "gender", "emotion", "status", "note", "pending",
 )
 SORT_FIELDS: tuple[str, ...] = ("key", "duration", "confidence", "disagreement", "cer")
 _SORT_EXPR = {
@@ -135,6 +135,7 @@ class Utterance:
     updated_at: str | None
     version: int
     disagreement: float | None
+    pending: str | None = None  # JSON: an accepted row's translation/labels not accepted yet
     hypotheses: tuple[Hypothesis, ...] = field(default=())
 
     @property
@@ -181,36 +182,43 @@ class Conflict(StoreError):
 class Store:
     """An open project file."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, path: Path, busy_timeout: float = 30.0) -> None:
+        self._conn = conn
         self.path = path
-        self.lock = threading.RLock()
+        self.busy_timeout = busy_timeout
+        self._lock = threading.RLock()
         self._indexed: set[str] = set()
 
     # --- opening -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
-        """Open (and, if allowed, create) a project file and bring its schema up to date."""
+    def open(
+        cls, path: str | os.PathLike[str], *, create: bool = True, busy_timeout: float = 30.0
+    ) -> Store:
+        """Open (and, if allowed, create) a project file and bring its schema up to date.
+
+        `busy_timeout`: how long a write waits for another process's write lock before it
+        fails with "database is locked".
+        """
         p = Path(path)
         if not create and not p.exists():
             raise StoreError(f"{p}: no such project file")
         try:
             conn = sqlite3.connect(
-                p, isolation_level=None, check_same_thread=False, timeout=30.0
+                p, isolation_level=None, check_same_thread=False, timeout=busy_timeout
             )
             conn.execute("PRAGMA journal_mode = WAL")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{p}: not a project file ({exc})") from exc
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn)
-        return cls(conn, p)
+        return cls(conn, p, busy_timeout)
 
     def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+        with self._lock:
+            self._conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -219,16 +227,33 @@ class Store:
         self.close()
 
     @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """The store's own connection, held for a run of statements (bulk import, tests)."""
+        with self._lock:
+            yield self._conn
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        """One statement on the store's connection, all its rows (scripts and tests)."""
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def reader(self) -> sqlite3.Connection:
+        """A new connection of its own, for a long read (export, report) or the search
+        indexer, so the store's connection (and its lock) stays free meanwhile. The caller
+        closes it."""
+        return sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; rolled back whole if anything inside raises."""
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield self._conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
 
     # --- lists -------------------------------------------------------------------------
 
@@ -236,8 +261,8 @@ class Store:
         """Make one of the lazily built indexes (seconds on a million rows, once)."""
         if name in self._indexed or name not in LAZY_INDEXES:
             return
-        with self.lock:
-            self.conn.execute(LAZY_INDEXES[name])
+        with self._lock:
+            self._conn.execute(LAZY_INDEXES[name])
             self._indexed.add(name)
 
     def _where(self, filt: Filter) -> tuple[list[str], list[Any]]:
@@ -330,8 +355,8 @@ class Store:
         if offset and after is None:
             sql += " OFFSET ?"
             args.append(offset)
-        with self.lock:
-            return self._rows(self.conn.execute(sql, args))
+        with self._lock:
+            return self._rows(self._conn.execute(sql, args))
 
     def page_before(
         self, filt: Filter, sort: Sort, before: Cursor, limit: int = 100
@@ -339,8 +364,8 @@ class Store:
         """The `limit` rows just before a cursor, in display order."""
         cmp = ">" if sort.descending else "<"
         sql, args = self._select(filt, sort, cmp, before, reverse=True)
-        with self.lock:
-            rows = self._rows(self.conn.execute(sql + " LIMIT ?", [*args, limit]))
+        with self._lock:
+            rows = self._rows(self._conn.execute(sql + " LIMIT ?", [*args, limit]))
         rows.reverse()
         return rows
 
@@ -349,26 +374,26 @@ class Store:
         sql = "SELECT count(*) FROM utterances u"
         if where:
             sql += f" WHERE {' AND '.join(where)}"
-        with self.lock:
-            return int(self.conn.execute(sql, args).fetchone()[0])
+        with self._lock:
+            return int(self._conn.execute(sql, args).fetchone()[0])
 
     def position(self, filt: Filter, sort: Sort, cursor: Cursor) -> int:
         """How many rows come before a cursor in display order (to place the list there)."""
         cmp = "<" if not sort.descending else ">"
         sql, args = self._select(filt, sort, cmp, cursor, reverse=False)
-        with self.lock:
-            return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0])
+        with self._lock:
+            return int(self._conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0])
 
     # --- one utterance -----------------------------------------------------------------
 
     def utterance(self, utt_id: int) -> Utterance:
-        with self.lock:
-            row = self.conn.execute(
+        with self._lock:
+            row = self._conn.execute(
                 f"SELECT {', '.join(_UTT_COLUMNS)} FROM utterances WHERE id = ?", (utt_id,)
             ).fetchone()
             if row is None:
                 raise StoreError(f"no utterance with id {utt_id}")
-            hyps = self.conn.execute(
+            hyps = self._conn.execute(
                 f"SELECT {', '.join(_HYP_COLUMNS)} FROM hypotheses WHERE utt_id = ? "
                 "ORDER BY task, system",
                 (utt_id,),
@@ -376,19 +401,19 @@ class Store:
         return Utterance(*row, hypotheses=tuple(Hypothesis(*h) for h in hyps))
 
     def utterance_id(self, key: str) -> int | None:
-        with self.lock:
-            row = self.conn.execute("SELECT id FROM utterances WHERE key = ?", (key,)).fetchone()
+        with self._lock:
+            row = self._conn.execute("SELECT id FROM utterances WHERE key = ?", (key,)).fetchone()
         return None if row is None else int(row[0])
 
     def ids_for_keys(self, keys: Sequence[str]) -> dict[str, int]:
         """Ids of the given keys that exist (in chunks, under SQLite's variable limit)."""
         found: dict[str, int] = {}
-        with self.lock:
+        with self._lock:
             for start in range(0, len(keys), 500):
                 chunk = list(keys[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 found.update(
-                    self.conn.execute(
+                    self._conn.execute(
                         f"SELECT key, id FROM utterances WHERE key IN ({marks})", chunk
                     ).fetchall()
                 )
@@ -446,17 +471,41 @@ class Store:
             expected_version,
             {
                 "draft": draft, "gold": draft, "translation": translation, "age": age,
-                "gender": gender, "emotion": emotion, "status": "accepted",
+                "gender": gender, "emotion": emotion, "status": "accepted", "pending": None,
             },
             annotator,
         )
 
-    def edit_log(self, utt_id: int) -> list[tuple[str, str | None, str | None, str, str]]:
-        """(field, old, new, annotator, at) for an utterance, oldest first."""
-        with self.lock:
-            return self.conn.execute(
-                "SELECT field, old, new, annotator, at FROM edits WHERE utt_id = ? ORDER BY id",
-                (utt_id,),
+    def discard(self, utt_id: int, changes: dict[str, Any], annotator: str) -> None:
+        """Log a version given up in a conflict (marked discarded): both versions stay in the
+        edit log whichever is kept, though only the kept one is in the utterance."""
+        bad = set(changes) - set(EDITABLE)
+        if bad:
+            raise StoreError(f"cannot edit {', '.join(sorted(bad))}")
+        stamp = now()
+        with self.transaction() as conn:
+            row = conn.execute(
+                f"SELECT {', '.join(EDITABLE)} FROM utterances WHERE id = ?", (utt_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no utterance with id {utt_id}")
+            kept = dict(zip(EDITABLE, row, strict=True))
+            conn.executemany(
+                "INSERT INTO edits (utt_id, field, old, new, annotator, at, discarded) "
+                "VALUES (?,?,?,?,?,?,1)",
+                [(utt_id, k, kept[k], v, annotator, stamp) for k, v in changes.items()],
+            )
+
+    def edit_log(
+        self, utt_id: int, *, discarded: bool = False
+    ) -> list[tuple[str, str | None, str | None, str, str]]:
+        """(field, old, new, annotator, at) for an utterance, oldest first: the edits made,
+        or with `discarded` those given up in conflicts."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT field, old, new, annotator, at FROM edits WHERE utt_id = ? "
+                "AND discarded = ? ORDER BY id",
+                (utt_id, int(discarded)),
             ).fetchall()
 
     # --- hypotheses --------------------------------------------------------------------
@@ -532,10 +581,10 @@ class Store:
             )
 
     def systems(self, task: str = "asr") -> list[str]:
-        with self.lock:
+        with self._lock:
             return [
                 r[0]
-                for r in self.conn.execute(
+                for r in self._conn.execute(
                     "SELECT DISTINCT system FROM hypotheses INDEXED BY hyp_system "
                     "WHERE task = ? ORDER BY system",
                     (task,),
@@ -571,8 +620,8 @@ class Store:
             + (f" LIMIT {int(limit)}" if limit is not None else "")
         )
         # Read the ids first so writes by the caller between batches cannot disturb the scan.
-        with self.lock:
-            items = [PendingItem(*r) for r in self.conn.execute(sql, args)]
+        with self._lock:
+            items = [PendingItem(*r) for r in self._conn.execute(sql, args)]
         yield from items
 
     # --- search ------------------------------------------------------------------------
@@ -584,7 +633,7 @@ class Store:
         on a connection of its own, in short transactions, so readers and the reviewer's
         saves are never held up for long. `progress(done, total)` is called between chunks.
         """
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        conn = self.reader()
         try:
             return self._index_text(conn, progress, chunk)
         finally:
@@ -636,8 +685,8 @@ class Store:
     def groups(self, group_field: str) -> list[tuple[str, int]]:
         if group_field not in GROUP_FIELDS:
             raise StoreError(f"unknown group field {group_field!r}")
-        with self.lock:
-            return self.conn.execute(
+        with self._lock:
+            return self._conn.execute(
                 f"SELECT IFNULL({group_field}, ''), count(*) FROM utterances "
                 f"GROUP BY 1 ORDER BY 1"
             ).fetchall()
@@ -646,26 +695,26 @@ class Store:
         """(group, accepted, total) per group."""
         if group_field not in GROUP_FIELDS:
             raise StoreError(f"unknown group field {group_field!r}")
-        with self.lock:
-            return self.conn.execute(
+        with self._lock:
+            return self._conn.execute(
                 f"SELECT IFNULL({group_field}, ''), sum(status = 'accepted'), count(*) "
                 "FROM utterances GROUP BY 1 ORDER BY 1"
             ).fetchall()
 
     def status_counts(self) -> dict[str, int]:
-        with self.lock:
+        with self._lock:
             found = dict(
-                self.conn.execute("SELECT status, count(*) FROM utterances GROUP BY status")
+                self._conn.execute("SELECT status, count(*) FROM utterances GROUP BY status")
             )
         return {s: int(found.get(s, 0)) for s in STATUSES}
 
     def reviews_per_day(self) -> list[tuple[str, str, int]]:
         """(annotator, day, utterances accepted that day) from the edit log."""
-        with self.lock:
-            return self.conn.execute(
+        with self._lock:
+            return self._conn.execute(
                 "SELECT annotator, substr(at, 1, 10) AS day, count(DISTINCT utt_id) FROM edits "
-                "WHERE field = 'status' AND new = 'accepted' GROUP BY annotator, day "
-                "ORDER BY day, annotator"
+                "WHERE field = 'status' AND new = 'accepted' AND NOT discarded "
+                "GROUP BY annotator, day ORDER BY day, annotator"
             ).fetchall()
 
 
