@@ -16,6 +16,7 @@ from workbench.tui.audio import Player
 from workbench.tui.commands import ReviewCommands
 from workbench.tui.keymap import load_keymap
 from workbench.tui.review_screen import ReviewScreen
+from workbench.tui.settings import load_special_tokens
 from workbench.tui.terminal_keys import restore_alt_digits
 from workbench.tui.text import safe
 
@@ -50,16 +51,18 @@ class ReviewApp(App[None]):
         self.bulk: Store | None = None  # counts and statistics, so they never block a page
         self.player = Player()
         self.review_keymap: dict[str, str] = {}
+        self.special_tokens: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"opening {safe(str(self.db_path))}…", style="dim"), id="opening")
 
     def on_mount(self) -> None:
         keymap, problems = load_keymap(self.config)
+        self.special_tokens, more = load_special_tokens(self.config)
         self.review_keymap = keymap
         self.set_keymap(keymap)
-        for problem in problems:
-            self.notify(Text(problem), title="Keymap", severity="warning")
+        for problem in problems + more:  # data, never markup (notify takes a str)
+            self.notify(problem, title="Config", severity="warning", markup=False)
         self.open_store()
 
     @work(thread=True, exit_on_error=False)
@@ -76,9 +79,20 @@ class ReviewApp(App[None]):
         self.store, self.bulk = message.store, message.bulk
         self.push_screen(
             ReviewScreen(
-                message.store, message.bulk, self.annotator, self.player, self.review_keymap
+                message.store,
+                message.bulk,
+                self.annotator,
+                self.player,
+                self.review_keymap,
+                self.special_tokens,
             )
         )
+
+    async def action_quit(self) -> None:
+        """Quit keeps the draft on screen as leaving an utterance does."""
+        screen = next((s for s in self.screen_stack if isinstance(s, ReviewScreen)), None)
+        if screen is None or screen.before_quit():
+            self.exit()
 
     def on_open_failed(self, message: OpenFailed) -> None:
         self.query_one("#opening", Static).update(
