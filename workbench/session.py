@@ -354,6 +354,19 @@ class ReviewSession:
             self._base, shown
         ))
 
+    @property
+    def display_translation(self) -> str:
+        values = self.values
+        return safe(values.translation or "") if values is not None else ""
+
+    def edit_translation(self, shown: str) -> None:
+        """The translation box now shows `shown` (mapped back as the draft is)."""
+        values = self.values
+        if values is None or shown == safe(values.translation or ""):
+            return
+        base = self.current.translation or "" if self.current is not None else ""
+        self.set_translation(restore(base, shown).strip() or None)
+
     def set_translation(self, text: str | None) -> None:
         if self.values is not None and text != self.values.translation:
             self.values = replace(self.values, translation=text or None)

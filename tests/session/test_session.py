@@ -343,3 +343,21 @@ def test_differences_from_a_chosen_hypothesis_and_taking_a_span(project: Project
     assert s.next_difference(5, -1) == (2, 3, "早")
     assert s.difference_at(3) == (2, 3, "早")
     assert s.difference_at(0) is None
+
+
+def test_taking_a_hypothesis_and_editing_the_translation_keep_their_bytes(
+    project: Project,
+) -> None:
+    """Issue 14 item 4 (alt+N and the translation box): the text taken is the text stored."""
+    s = project.session
+    with Store.open(project.path) as other:
+        other.add_hypotheses([HypothesisIn(project.ids["b"], "sysC", "asr", "甲\n乙\x1b")])
+        other.save(project.ids["b"], 0, {"translation": "译\t文"}, "importer")
+    project.show("b")
+    assert s.take(1) == "甲␊乙␛"
+    assert s.display_translation == "译␉文"
+    s.edit_translation("译␉文！")
+    assert s.values is not None and s.values.translation == "译\t文！"
+    assert s.accept(confirmed=True).done
+    project.idle()
+    assert (project.row("b").gold, project.row("b").translation) == ("甲\n乙\x1b", "译\t文！")

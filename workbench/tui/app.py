@@ -68,7 +68,9 @@ class ReviewApp(App[None]):
     @work(thread=True, exit_on_error=False)
     def open_store(self) -> None:
         try:
-            store = Store.open(self.db_path, create=False)
+            # A save waits this long for another process's write lock, then is kept and
+            # retried (workbench/session.py): the reviewer hears of it in seconds.
+            store = Store.open(self.db_path, create=False, busy_timeout=5.0)
             bulk = Store.open(self.db_path, create=False)
         except Exception as error:  # a bad path or file is shown, not a traceback
             self.post_message(OpenFailed(error))

@@ -59,7 +59,11 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
             yield Label("Filter & sort — enter or ctrl+s applies, escape cancels")
             with Grid(id="filter-grid"):
                 yield Label("text")
-                yield Input(f.text or "", placeholder="in drafts and hypotheses", id="text")
+                yield Input(
+                    f.text or "",
+                    placeholder="in drafts and hypotheses; punctuation and spaces are ignored",
+                    id="text",
+                )
                 yield Label("status")
                 yield Select(
                     [(st, st) for st in STATUSES],

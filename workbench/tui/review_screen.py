@@ -324,6 +324,7 @@ class ReviewScreen(Screen[None]):
         current = self.list.current
         if current is None or current.id != read.id:
             return
+        self.session.leave()  # typed while this one was read: kept where it was typed
         self._draw(self.session.show(read))
         self._show_clip(read)
         self._read_ahead()
@@ -443,8 +444,7 @@ class ReviewScreen(Screen[None]):
         editor.read_only = False
         editor.load_text(self.session.display_draft)
         editor.move_cursor(editor.document.end)
-        values = self.session.values
-        self.query_one("#translation", Input).value = (values.translation if values else "") or ""
+        self.query_one("#translation", Input).value = self.session.display_translation
         detail.show_translations(utt, self._key("take.translation", "alt+0"))
         self._show_labels()
         self._show_hypotheses()
@@ -493,7 +493,7 @@ class ReviewScreen(Screen[None]):
 
     @on(Input.Changed, "#translation")
     def _translation_changed(self, event: Input.Changed) -> None:
-        self.session.set_translation(event.value.strip() or None)
+        self.session.edit_translation(event.value)
 
     # -- moving -------------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:
@@ -562,7 +562,18 @@ class ReviewScreen(Screen[None]):
             self.say(check.message)
         self._go(self.list.cursor + 1)
 
+    def _on_selected(self) -> bool:
+        """Decisions go only to the utterance on screen, and only once it is the one the
+        list has selected (not while the selected one is still being read)."""
+        current, utt = self.list.current, self.utt
+        if utt is not None and current is not None and current.id != utt.id:
+            self.say(f"wait: {safe(current.key)} is still being read")
+            return False
+        return True
+
     def action_accept(self, confirmed: bool = False) -> None:
+        if not self._on_selected():
+            return
         check = self.session.accept(confirmed=confirmed)
         if check.confirm:
             key = self._key("review.accept", "ctrl+s")
@@ -574,6 +585,8 @@ class ReviewScreen(Screen[None]):
             self.say(check.message)
 
     def _set_status(self, status: str, note: str | None = None, confirmed: bool = False) -> None:
+        if not self._on_selected():
+            return
         check = self.session.set_status(status, note, confirmed=confirmed)
         if check.confirm:
             binding = "review.skip" if status == "skipped" else "review.flag"
@@ -685,9 +698,8 @@ class ReviewScreen(Screen[None]):
 
     def action_take_translation(self) -> None:
         self._arm(None)
-        values = self.session.values
-        if self.session.take_translation() and values is not None:
-            self.query_one("#translation", Input).value = self.session.values.translation or ""
+        if self.session.take_translation():
+            self.query_one("#translation", Input).value = self.session.display_translation
 
     def action_cycle_label(self, task: str, step: int = 1) -> None:
         if self.utt is None:
