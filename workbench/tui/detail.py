@@ -120,7 +120,7 @@ class Editor(TextArea):
 
     digits_free = False  # right after a label key the digits pick a label: not typed here
 
-    def check_consume_key(self, key: str, character: str | None) -> bool:
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
         if self.digits_free and key.isdigit():
             return False
         return super().check_consume_key(key, character)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -22,6 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from db.safe_text import safe
 from db.store import GROUP_FIELDS, Filter, ListRow, Sort, Store, Utterance
 from db.tasks import LABEL_TASKS
 from workbench.session import (
@@ -41,7 +44,6 @@ from workbench.tui.filter_screen import Choices, FilterDialog
 from workbench.tui.help_screen import KeysHelp
 from workbench.tui.keymap import bindings
 from workbench.tui.modals import Confirm, ConflictChoice, FlagNote, Mine
-from workbench.tui.text import safe
 from workbench.tui.utterance_list import PAGE, UtteranceList
 from workbench.tui.waveform import Waveform
 
@@ -90,7 +92,7 @@ class PlayerChanged(Message):
 
 
 class ReviewScreen(Screen[None]):
-    BINDINGS = bindings()
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings()]
 
     def __init__(
         self,
@@ -108,12 +110,9 @@ class ReviewScreen(Screen[None]):
         self.player = player
         self.keymap = keymap
         self.session = ReviewSession(
-            store,
-            annotator,
-            special_tokens=special_tokens,
-            on_event=lambda event: self.post_message(SessionEvent(event)),
+            store, annotator, special_tokens=special_tokens, on_event=self._post_event
         )
-        self.clips = ClipLoader(lambda read: self.post_message(ClipLoaded(read)))
+        self.clips = ClipLoader(self._post_clip)
         self.filt = Filter(status="todo")
         self.sort = Sort()
         self.choices: Choices | None = None  # read when the filter dialog first opens
@@ -132,6 +131,15 @@ class ReviewScreen(Screen[None]):
         self._last_of_list: int | None = None  # accepted on the list's last row
         self._decided_at: dict[int, int] = {}  # list row of each decision, for its undo
         self._quitting = False
+
+    def _post_event(self, event: Event) -> None:  # on the saver's thread
+        self.post_message(SessionEvent(event))
+
+    def _post_clip(self, read: ClipRead) -> None:  # on a clip's thread
+        self.post_message(ClipLoaded(read))
+
+    def _post_player_changed(self) -> None:  # on an audio thread
+        self.post_message(PlayerChanged())
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -164,7 +172,7 @@ class ReviewScreen(Screen[None]):
         return dict(values.labels) if values is not None else {}
 
     def on_detail_ready(self) -> None:
-        self.player.on_change = lambda: self.post_message(PlayerChanged())
+        self.player.on_change = self._post_player_changed
         self.list.show(self.filt, self.sort)
         self.count_project()
         self.editor.focus()
@@ -659,7 +667,13 @@ class ReviewScreen(Screen[None]):
         self.say(f"took {safe(system)}'s transcript (undo: {self._key('review.undo', 'ctrl+z')})")
 
     def _cursor_index(self) -> int:
-        return self.editor.document.get_index_from_location(self.editor.cursor_location)
+        row, column = self.editor.cursor_location
+        lines = self.editor.text.split("\n")
+        return sum(len(line) + 1 for line in lines[:row]) + column
+
+    def _location(self, index: int) -> tuple[int, int]:
+        before = self.editor.text[:index].split("\n")
+        return len(before) - 1, len(before[-1])
 
     def action_difference(self, step: int) -> None:
         self._arm(None)
@@ -668,10 +682,12 @@ class ReviewScreen(Screen[None]):
             self.say("no system to compare with")
             return
         span = self.session.next_difference(self._cursor_index(), step)
+        if span is None:  # past the last one: round again from the other end
+            span = self.session.next_difference(-1 if step > 0 else len(self.editor.text) + 1, step)
         if span is None:
             self.say(f"no further difference from {safe(hyp.system)}")
             return
-        self.editor.move_cursor(self.editor.document.get_location_from_index(span[0]))
+        self.editor.move_cursor(self._location(span[0]))
         shown = safe(span[2]) or "nothing"
         take = self._key("diff.take", "f7")
         self.say(f"{safe(hyp.system)} has “{shown}” here ({take} takes it)")
@@ -683,8 +699,8 @@ class ReviewScreen(Screen[None]):
         if hyp is None or span is None:
             self.say("the cursor is on no difference (f6 goes to the next)")
             return
-        document, editor = self.editor.document, self.editor
-        start, end = (document.get_location_from_index(i) for i in span[:2])
+        editor = self.editor
+        start, end = self._location(span[0]), self._location(span[1])
         editor.history.checkpoint()
         editor.replace(span[2], start, end)
         editor.history.checkpoint()
