@@ -175,6 +175,42 @@ async def test_a_blocking_clip_never_holds_the_detail_or_the_app(tmp_path: Path)
     assert row(project, "utt_001").status == "todo"
 
 
+async def test_a_clip_that_never_opens_times_out_and_quit_still_exits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 item 1, a hung network mount: stat answers, open never returns (a FIFO that
+    passes for a regular file). The read's thread stays blocked; nothing else does."""
+    import workbench.tui.clips
+    import workbench.tui.review_screen
+
+    monkeypatch.setattr(workbench.tui.clips, "check_regular", lambda path: None)
+    monkeypatch.setattr(workbench.tui.review_screen, "TIMEOUT_S", 0.3)
+    rows = list(UTTERANCES)
+    rows[0] = (rows[0][0], "hung.wav", *rows[0][2:])
+    project = build_project(tmp_path / "p.db", rows)
+    fifo = tmp_path / "hung.wav"
+    os.mkfifo(fifo)
+    app = ReviewApp(project, "alice")
+    try:
+        async with app.run_test(size=(150, 40)) as pilot:
+            for _ in range(20):
+                await pilot.pause(0.05)
+            screen = review(app)
+            assert screen.utt is not None and screen.utt.key == "utt_001"
+            assert "not read within 0.3 s" in screen_text(app)
+            await pilot.press("end", "乙", "ctrl+s")
+            for _ in range(10):
+                await pilot.pause(0.05)
+            assert screen.utt is not None and screen.utt.key == "utt_002"
+            await pilot.press("ctrl+q")
+            await pilot.pause(0.2)
+        assert not app.is_running
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert row(project, "utt_001").gold == DRAFT_1 + "乙"
+
+
 async def test_a_save_under_another_process_lock_keeps_the_work(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -34,11 +34,15 @@ class ClipRead:
     note: str
 
 
+def check_regular(path: Path) -> None:
+    """Refuse a FIFO or a device: reading one would block or never end."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"{path} is not a regular file")
+
+
 def read_clip(utt_id: int, path: Path) -> ClipRead:
     try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
-            raise OSError(f"{path} is not a regular file")
+        check_regular(path)
         clip = load_clip(path)
     except Exception as error:  # unreadable or missing audio must not stop the review
         return ClipRead(utt_id, None, None, f"audio unreadable: {error}")
