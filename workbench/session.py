@@ -35,7 +35,7 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 
 from db.safe_text import safe
-from db.store import Conflict, Hypothesis, Store, StoreError, Utterance
+from db.store import Conflict, Hypothesis, Store, Utterance
 from db.tasks import LABEL_SETS, LABEL_TASKS
 
 # Tokens ASR models emit for what they could not transcribe or as sequence markers; gold
@@ -73,9 +73,15 @@ class Values:
 
 
 def pending_of(utt: Utterance) -> dict[str, Any]:
+    """An accepted utterance's translation and labels changed since (not gold yet)."""
     if not utt.pending or utt.status != "accepted":
         return {}
-    loaded = json.loads(utt.pending)
+    try:
+        loaded = json.loads(utt.pending)
+    except ValueError:
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
     return {k: v for k, v in loaded.items() if k in PENDING_FIELDS}
 
 
@@ -686,7 +692,7 @@ class ReviewSession:
                     self._wake.wait(self.retry_s)
                 self.failure = None
             return
-        except StoreError as error:  # cannot ever succeed (the utterance is gone)
+        except Exception as error:  # the utterance gone (StoreError) or a bug: retrying cannot help
             with self._wake:
                 self._queue.popleft()
                 self._wake.notify_all()
