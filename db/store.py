@@ -241,7 +241,7 @@ class Store:
         """A new connection of its own, for a long read (export, report) or the search
         indexer, so the store's connection (and its lock) stays free meanwhile. The caller
         closes it."""
-        return sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout)
+        return sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

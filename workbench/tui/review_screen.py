@@ -303,6 +303,8 @@ class ReviewScreen(Screen[None]):
 
     def _highlight(self, row: ListRow) -> None:
         """The list's cursor went to `row`: show it."""
+        if self.utt is not None and self.utt.id != row.id:
+            self.say("")  # what was said is about the utterance being left
         self.session.leave()
         self._arm(None)
         self._wanted = row.id
@@ -541,8 +543,6 @@ class ReviewScreen(Screen[None]):
 
     def _move_now(self, index: int) -> None:
         self._cancel_move()
-        if index != self.list.cursor:
-            self.say("")  # what was said is about the utterance being left
         row = self.list.move_to(index, announce=False)
         if row is not None:
             self._highlight(row)
