@@ -354,3 +354,26 @@ async def test_label_digits_backwards_cycle_and_system_labels(project: Path) -> 
         assert screen.session.values.labels == {"age": "青年", "gender": "男性", "emotion": "中立"}
         await pilot.press("1")
         assert screen.editor.text.endswith("1")  # a digit not after a label key is typed
+
+
+async def test_quit_with_an_open_conflict_asks_then_logs_mine(project: Path) -> None:
+    first = ReviewApp(project, "alice")
+    second = ReviewApp(project, "bob")
+    async with first.run_test(size=(150, 40)) as pa, second.run_test(size=(150, 40)) as pb:
+        await settle(first, pa)
+        await settle(second, pb)
+        await pb.press("alt+1", "ctrl+s")
+        await settle(second, pb)
+        await pa.press("end", "丙", "ctrl+down")
+        await settle(first, pa)
+        await pa.press("ctrl+q")
+        await settle(first, pa)
+        assert first.is_running and "conflict is not answered" in screen_text(first)
+        await pa.press("ctrl+q")
+        await pa.pause(0.2)
+        assert not first.is_running
+    with Store.open(project) as store:
+        utt_id = store.utterance_id("utt_001")
+        assert utt_id is not None
+        lost = [r[:4] for r in store.edit_log(utt_id, discarded=True)]
+    assert ("draft", row(project, "utt_001").draft, DRAFT_1 + "丙", "alice") in lost

@@ -766,15 +766,20 @@ class ReviewScreen(Screen[None]):
         """Keep the draft as leaving does. True when quitting may go on: every save landed,
         or the reviewer asked twice knowing some did not."""
         self.session.leave()
-        if self.session.wait_idle(QUIT_WAIT_S) or self._quitting:
+        if self._quitting:  # asked twice: an open conflict keeps theirs, mine goes to the log
+            for utt_id in list(self.session.conflicts):
+                self.session.resolve(utt_id, "theirs")
+            self.session.wait_idle(QUIT_WAIT_S)
+            return True
+        if self.session.wait_idle(QUIT_WAIT_S) and not self.session.conflicts:
             return True
         self._quitting = True
-        reason = self.session.failure or "still saving"
-        self.tell(
-            f"{self.session.in_flight} change(s) not saved yet ({reason}); "
-            "quit again to leave without them",
-            "Not saved",
-        )
+        if self.session.conflicts:
+            why = "a conflict is not answered (alt+m / alt+t); quitting keeps theirs and logs yours"
+        else:
+            reason = self.session.failure or "still saving"
+            why = f"{self.session.in_flight} change(s) not saved yet ({reason})"
+        self.tell(f"{why}; quit again to leave", "Not saved")
         return False
 
     def action_filter(self) -> None:
