@@ -269,7 +269,7 @@ class ReviewSession:
         self._queue: deque[SaveRequest] = deque()
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
-        self._busy = False
+        self._reporting = False  # a save has landed and its event is being reported
         self._closing = False
         self._thread = threading.Thread(target=self._save_loop, name="wuwb-saver", daemon=True)
         self._thread.start()
@@ -628,7 +628,7 @@ class ReviewSession:
         is left queued (False: still retrying after `timeout`)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._wake:
-            while self._queue:
+            while self._queue or self._reporting:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     break
@@ -679,7 +679,7 @@ class ReviewSession:
                 self._remember(conflict.theirs)
                 self.conflicts[request.utt_id] = ConflictState(conflict.theirs, [request])
                 self.failure = None
-                self._wake.notify_all()
+                self._reporting = True
             event = ConflictFound(request.utt_id, conflict.theirs)
         except (sqlite3.OperationalError, sqlite3.DatabaseError) as error:
             # Locked or busy: keep it at the head (later saves wait behind it) and retry.
@@ -695,7 +695,7 @@ class ReviewSession:
         except Exception as error:  # the utterance gone (StoreError) or a bug: retrying cannot help
             with self._wake:
                 self._queue.popleft()
-                self._wake.notify_all()
+                self._reporting = True
             event = SaveFailed(request, str(error), retrying=False)
         else:
             with self._wake:
@@ -706,9 +706,12 @@ class ReviewSession:
                 self.failure = None
                 if self.current is not None and self.current.id == saved.id:
                     self.current = self.view(saved.id) or saved
-                self._wake.notify_all()
+                self._reporting = True
             event = Saved(request, saved)
         self._emit(event)
+        with self._wake:
+            self._reporting = False  # only now is the save idle: its event has been posted
+            self._wake.notify_all()
 
     def _emit(self, event: Event) -> None:
         if self.on_event is not None:

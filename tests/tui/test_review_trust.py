@@ -15,6 +15,7 @@ from conftest import UTTERANCES, WU, build_project, edits, row, screen_text, set
 
 from db.store import Store
 from workbench.tui.app import ReviewApp
+from workbench.tui.modals import ConflictChoice
 from workbench.tui.review_screen import ReviewScreen
 
 DRAFT_1 = "最少辰光阿拉是做撒呃喃，有钞票就是到银行里保本保息。"
@@ -24,6 +25,15 @@ HOSTILE = "第一行\n第二\t行\x1b[31m红\u202e反"
 def review(app: ReviewApp) -> ReviewScreen:
     screen = next(s for s in app.screen_stack if isinstance(s, ReviewScreen))
     return screen
+
+
+async def until(pilot: Any, done: Any, tries: int = 400) -> None:
+    """Pause until `done()` holds (at most tries × 50 ms: a bound for a loaded machine, not a
+    timing claim). Used where a blocked read would make `settle` wait for ever."""
+    for _ in range(tries):
+        if done():
+            return
+        await pilot.pause(0.05)
 
 
 def with_draft(draft: str, key: str = "utt_001", audio: str = WU) -> list[tuple[Any, ...]]:
@@ -155,16 +165,13 @@ async def test_a_blocking_clip_never_holds_the_detail_or_the_app(tmp_path: Path)
     app = ReviewApp(project, "alice")
     try:
         async with app.run_test(size=(150, 40)) as pilot:
-            for _ in range(20):
-                await pilot.pause(0.05)
+            await until(pilot, lambda: "utt_001 ·" in screen_text(app))
             await pilot.press("ctrl+down")
-            for _ in range(20):
-                await pilot.pause(0.05)
+            await until(pilot, lambda: "utt_002 ·" in screen_text(app))
             screen = review(app)
             assert screen.utt is not None and screen.utt.key == "utt_002"
             await pilot.press("end", "甲", "ctrl+s")
-            for _ in range(20):
-                await pilot.pause(0.05)
+            await until(pilot, lambda: "saved utt_002" in screen_text(app))
             await pilot.press("ctrl+q")
             await pilot.pause(0.2)
         assert not app.is_running
@@ -193,14 +200,12 @@ async def test_a_clip_that_never_opens_times_out_and_quit_still_exits(
     app = ReviewApp(project, "alice")
     try:
         async with app.run_test(size=(150, 40)) as pilot:
-            for _ in range(20):
-                await pilot.pause(0.05)
+            await until(pilot, lambda: "not read within" in screen_text(app))
             screen = review(app)
             assert screen.utt is not None and screen.utt.key == "utt_001"
             assert "not read within 0.3 s" in screen_text(app)
             await pilot.press("end", "乙", "ctrl+s")
-            for _ in range(10):
-                await pilot.pause(0.05)
+            await until(pilot, lambda: "saved utt_001" in screen_text(app))
             assert screen.utt is not None and screen.utt.key == "utt_002"
             await pilot.press("ctrl+q")
             await pilot.pause(0.2)
@@ -237,10 +242,7 @@ async def test_a_save_under_another_process_lock_keeps_the_work(
             holder.start()
             held.wait(10)
             await pilot.press("end", "锁", "alt+a", "ctrl+s")
-            for _ in range(30):
-                await pilot.pause(0.05)
-                if "locked" in screen_text(app):
-                    break
+            await until(pilot, lambda: "locked" in screen_text(app))
             assert "locked" in screen_text(app)
             assert row(project, "utt_001").status == "todo"
             await pilot.press("ctrl+up")
@@ -269,6 +271,7 @@ async def test_typing_never_answers_a_conflict(project: Path) -> None:
         await settle(second, pb)
         await pa.press("end", "乙", "ctrl+down")
         await settle(first, pa)
+        await until(pa, lambda: isinstance(first.screen, ConflictChoice))
         await pa.press("t", "m", "escape", "enter")
         await settle(first, pa)
         assert not isinstance(first.screen, ReviewScreen)  # still asking
@@ -366,6 +369,8 @@ async def test_quit_with_an_open_conflict_asks_then_logs_mine(project: Path) -> 
         await settle(second, pb)
         await pa.press("end", "丙", "ctrl+down")
         await settle(first, pa)
+        await until(pa, lambda: isinstance(first.screen, ConflictChoice))
+        await settle(first, pa)  # the dialog is up before the reviewer reaches for quit
         await pa.press("ctrl+q")
         await settle(first, pa)
         assert first.is_running and "conflict is not answered" in screen_text(first)

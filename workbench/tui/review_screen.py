@@ -127,6 +127,8 @@ class ReviewScreen(Screen[None]):
         self._started = False  # the first utterance has been shown
         self._audio_said: str | None = None
         self._searching = False
+        self._counting = False  # the project's total is being counted
+        self._count_again = False
         self._label_task: str | None = None  # a label key was pressed: digits pick its value
         self._last_of_list: int | None = None  # accepted on the list's last row
         self._decided_at: dict[int, int] = {}  # list row of each decision, for its undo
@@ -216,8 +218,17 @@ class ReviewScreen(Screen[None]):
         return self.keymap.get(binding_id, default).split(",")[0]
 
     # -- store workers ------------------------------------------------------------------------
-    @work(thread=True, group="count", exclusive=True, exit_on_error=False)
     def count_project(self) -> None:
+        """Count the project again (an import may run meanwhile): one count at a time, and
+        one more after it if asked for while it ran."""
+        if self._counting:
+            self._count_again = True
+            return
+        self._counting = True
+        self._count_project()
+
+    @work(thread=True, group="count", exit_on_error=False)
+    def _count_project(self) -> None:
         self.post_message(ProjectCounted(self.bulk.count(Filter())))
 
     @work(thread=True, group="choices", exclusive=True, exit_on_error=False)
@@ -273,6 +284,8 @@ class ReviewScreen(Screen[None]):
             return
         if failed and event.worker.group == "detail":
             self._loading = False
+        if failed and event.worker.group == "count":
+            self._counting = False
         if event.state is WorkerState.ERROR:
             self.tell(f"error: {event.worker.error}", "Something failed")
 
@@ -287,6 +300,10 @@ class ReviewScreen(Screen[None]):
     def on_project_counted(self, message: ProjectCounted) -> None:
         self.project_total = message.total
         self._title()
+        self._counting = False
+        if self._count_again:
+            self._count_again = False
+            self.count_project()
 
     def on_utterance_list_counted(self, message: UtteranceList.Counted) -> None:
         self.matches = message.total
