@@ -176,9 +176,9 @@ def real_whisper(args: argparse.Namespace, folder: Path) -> None:
         path = project(folder, clip_rows(args.repeat))
         store = Store.open(path)
         summary = prefill(store, backend, batch_size=batch, progress=False)
-        got = store.conn.execute(
+        got = store.execute(
             "SELECT u.key, h.text FROM hypotheses h JOIN utterances u ON u.id = h.utt_id "
-            "WHERE u.key LIKE '%-0'").fetchall()
+            "WHERE u.key LIKE '%-0'")
         store.close()
         name = f"faster-whisper base int8 batch {batch}" + (" +times" if timings else "")
         print(f"{name:<46} {summary.written:>4} utt  {summary.utt_per_second:8.2f} utt/s  "

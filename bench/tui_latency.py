@@ -74,8 +74,7 @@ def generate(path: Path, rows: int) -> None:
     soundfile.write(clip, (0.3 * np.sin(2 * np.pi * 220 * t) * np.sin(np.pi * t / 5)), 16000)
     store = Store.open(path)
     batch = 50_000
-    with store.lock:
-        conn = store.conn
+    with store.locked() as conn:
         for start in range(0, rows, batch):
             utts, hyps = [], []
             for i in range(start, min(start + batch, rows)):

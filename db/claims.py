@@ -130,8 +130,8 @@ def release(store: Store, annotator: str, pass_: int | None = None) -> int:
 
 def holder(store: Store, utt_id: int, at: datetime | None = None) -> str | None:
     """Who holds a live claim on this utterance, if anyone."""
-    with store.lock:
-        row = store.conn.execute(
+    with store.locked() as conn:
+        row = conn.execute(
             "SELECT annotator FROM claims WHERE utt_id = ? AND expires_at > ?",
             (utt_id, stamp(at)),
         ).fetchone()
@@ -140,8 +140,8 @@ def holder(store: Store, utt_id: int, at: datetime | None = None) -> str | None:
 
 def holdings(store: Store, at: datetime | None = None) -> list[Holding]:
     """Live claims per annotator and pass, oldest first."""
-    with store.lock:
-        rows = store.conn.execute(
+    with store.locked() as conn:
+        rows = conn.execute(
             "SELECT annotator, pass, count(*), min(claimed_at), max(expires_at) FROM claims "
             "WHERE expires_at > ? GROUP BY annotator, pass ORDER BY min(claimed_at), annotator",
             (stamp(at),),

@@ -126,14 +126,14 @@ def learn_weights(store: Store, systems: Sequence[str], request: Request) -> Wei
     if request.task != "asr":
         return Weights(equal, notes=["auto: no CER for this task, equal weights"])
     marks = ",".join("?" * len(systems))
-    rows = store.conn.execute(
+    rows = store.execute(
         "SELECT h.system, IFNULL(u.subset, ''), count(*), sum(h.n), sum(h.s + h.d + h.i) "
         "FROM utterances u CROSS JOIN hypotheses h ON h.utt_id = u.id AND h.task = 'asr' "
         "WHERE u.status = 'accepted' AND u.gold IS NOT NULL "
         "AND IFNULL(u.provenance, 'human') NOT LIKE 'bulk:%' "
         f"AND h.text IS NOT NULL AND h.n IS NOT NULL AND h.system IN ({marks}) GROUP BY 1, 2",
         list(systems),
-    ).fetchall()
+    )
     per: dict[str, dict[str, list[int]]] = {}  # subset → system → [utts, tokens, errors]
     overall: dict[str, list[int]] = {s: [0, 0, 0] for s in systems}
     for system, subset, utts, tokens, errors in rows:
@@ -307,7 +307,11 @@ def run(
     explicit = parse_weights(request.weights)
     systems = resolve_systems(store, request, explicit if isinstance(explicit, dict) else None)
     fingerprint = _fingerprint(request, systems)
-    state = None if restart else load_state(store.conn, request.name)
+    if restart:
+        state = None
+    else:
+        with store.locked() as conn:
+            state = load_state(conn, request.name)
     resumed = state is not None and state["request"] == fingerprint
     if resumed:
         assert state is not None
@@ -321,8 +325,8 @@ def run(
         ranked = consensus.rank(table)
         orders[subset] = list(zip(ranked, consensus.scaled([table[s] for s in ranked]),
                                   strict=True))
-    with store.lock:
-        top = store.conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()[0]
+    with store.locked() as conn:
+        top = conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()[0]
     _mark_derived(store, request.name)
     ranges = [
         (lo, min(lo + chunk - 1, top)) for lo in range(totals.done_through + 1, top + 1, chunk)

@@ -257,8 +257,8 @@ def _writing(writer: _Writer) -> Iterator[_Writer]:
     step, so a writer thread mostly waited for the GIL (measured: more CPU, no less time).
     """
     store = writer.store
-    with store.lock:
-        conn = store.conn
+    with store.locked() as conn:
+        writer.conn = conn
         # The unique key index and the table's last pages are rewritten by every batch:
         # a bigger page cache (while importing only) keeps them from being re-read.
         cache = conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -282,6 +282,8 @@ def _writing(writer: _Writer) -> Iterator[_Writer]:
 class _Writer:
     """Writes batches of rows, merging with what the project already holds."""
 
+    conn: sqlite3.Connection  # the store's, set by _writing while it holds the store
+
     def __init__(
         self, store: Store, config: ImportConfig, summary: Summary,
         bad_line: Callable[[BadLine], None],
@@ -296,8 +298,8 @@ class _Writer:
         self.json_ok = _has_json(store)
 
     def _max_id(self) -> int:
-        with self.store.lock:
-            row = self.store.conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()
+        with self.store.locked() as conn:
+            row = conn.execute("SELECT IFNULL(max(id), 0) FROM utterances").fetchone()
         return int(row[0])
 
     def merge_pending(self, earlier: Row, row: Row, line_no: int) -> None:
@@ -363,7 +365,7 @@ class _Writer:
         nothing, and 0 is returned for the line-by-line lane to take it. Returns its rows."""
         if parsed.shapes is None or not self.json_ok:
             return 0
-        conn = self.store.conn
+        conn = self.conn
         conn.execute("SAVEPOINT fast_lane")
         try:
             inserted = sum(
@@ -388,7 +390,7 @@ class _Writer:
         if not pending:
             return
         store = self.store
-        conn = store.conn
+        conn = self.conn
         stamp = now()
         own_tx = not self.config.strict
         if own_tx:
@@ -428,7 +430,7 @@ class _Writer:
         tally: dict[str, int],
     ) -> set[int]:
         """Lines whose key was stored before this batch: no-op, fill, update or reject."""
-        conn = self.store.conn
+        conn = self.conn
         keys = list(pending)
         cols = ", ".join(CONTENT)
         existing: dict[str, tuple[Any, ...]] = {}
@@ -488,7 +490,7 @@ class _Writer:
             for task, text in row.hyps.items()
         ]
         # Unchanged answers are left alone, so a re-run rescoring nothing stays cheap.
-        if self.store.conn.executemany(_HYP_SQL, params).rowcount == 0:
+        if self.conn.executemany(_HYP_SQL, params).rowcount == 0:
             return set()
         return {ids[key] for key, _ in rows}
 
@@ -497,8 +499,8 @@ def _has_json(store: Store) -> bool:
     """Whether this SQLite has its JSON functions (built in since 3.38, an option before):
     without them every range is imported line by line."""
     try:
-        with store.lock:
-            store.conn.execute("SELECT json_extract('[1]', '$[0]')").fetchone()
+        with store.locked() as conn:
+            conn.execute("SELECT json_extract('[1]', '$[0]')").fetchone()
     except sqlite3.OperationalError:
         return False
     return True

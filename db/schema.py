@@ -158,6 +158,13 @@ MIGRATIONS: tuple[str, ...] = (
     -- lead adding a note). NULL on rows accepted before this column: `annotator` stands in.
     ALTER TABLE utterances ADD COLUMN accepted_by TEXT;
     """,
+    # Review you can trust: changes to an accepted utterance's translation and labels wait here
+    # (JSON) until accepted, as its draft waits beside its gold; and the version a reviewer
+    # gave up in a conflict stays in the edit log, marked discarded.
+    """
+    ALTER TABLE utterances ADD COLUMN pending TEXT;
+    ALTER TABLE edits ADD COLUMN discarded INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

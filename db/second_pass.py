@@ -38,8 +38,8 @@ def set_policy(store: Store, policy: str) -> second_pass_policy.Policy:
 
 
 def policy(store: Store) -> second_pass_policy.Policy:
-    with store.lock:
-        return second_pass_policy.read(store.conn)
+    with store.locked() as conn:
+        return second_pass_policy.read(conn)
 
 
 def review(
@@ -87,8 +87,8 @@ def review(
 
 def first_pass(store: Store, utt_id: int) -> tuple[str, str | None, str] | None:
     """(first annotator, their gold, verdict) of a reviewed utterance, else None."""
-    with store.lock:
-        row = store.conn.execute(
+    with store.locked() as conn:
+        row = conn.execute(
             "SELECT first_annotator, first_gold, verdict FROM second_pass WHERE utt_id = ?",
             (utt_id,),
         ).fetchone()
@@ -97,9 +97,9 @@ def first_pass(store: Store, utt_id: int) -> tuple[str, str | None, str] | None:
 
 def waiting(store: Store) -> int:
     """Accepted utterances the policy sends to a second pass that have not had it."""
-    with store.lock:
-        where, args = second_pass_policy.due_sql(second_pass_policy.read(store.conn), None)
+    with store.locked() as conn:
+        where, args = second_pass_policy.due_sql(second_pass_policy.read(conn), None)
         return int(
-            store.conn.execute(f"SELECT count(*) FROM utterances u WHERE {where}", args)
+            conn.execute(f"SELECT count(*) FROM utterances u WHERE {where}", args)
             .fetchone()[0]
         )

@@ -34,6 +34,7 @@ LIST_STATUSES: tuple[str, ...] = (*STATUSES, "reviewed")
 GROUP_FIELDS: tuple[str, ...] = ("subset", "domain", "sub_dialect")
 EDITABLE: tuple[str, ...] = (
     "draft", "gold", "translation", "age", "gender", "emotion", "status", "note", "provenance",
+    "pending",
 )
 SORT_FIELDS: tuple[str, ...] = ("key", "duration", "confidence", "disagreement", "cer", "risk")
 _SORT_EXPR = {
@@ -166,6 +167,7 @@ class Utterance:
     tier: str | None
     provenance: str | None
     audit: int | None
+    pending: str | None = None  # JSON: an accepted row's translation/labels not accepted yet
     hypotheses: tuple[Hypothesis, ...] = field(default=())
 
 
@@ -208,10 +210,11 @@ class Conflict(StoreError):
 class Store:
     """An open project file."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, path: Path, busy_timeout: float = 30.0) -> None:
+        self._conn = conn
         self.path = path
-        self.lock = threading.RLock()
+        self.busy_timeout = busy_timeout
+        self._lock = threading.RLock()
         self._indexed: set[str] = set()
         self.readonly = False
         self.derived = self._derived()  # consensus systems: no voice in the disagreement
@@ -220,14 +223,16 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False
+        cls, path: str | os.PathLike[str], *, create: bool = True, readonly: bool = False,
+        busy_timeout: float = 30.0,
     ) -> Store:
         """Open a project file and bring its schema up to date.
 
         Only a new or empty file is made a project, and only with `create`. Any other file is
         inspected read-only first, so a file that is not a project is refused untouched.
         `readonly` opens a `mode=ro` connection: reads work on a file nobody may write, and
-        every write is refused with ReadOnlyError.
+        every write is refused with ReadOnlyError. `busy_timeout`: how long a write waits for
+        another process's write lock before it fails with "database is locked".
         """
         p = Path(path)
         if not p.exists() and not create:
@@ -255,26 +260,26 @@ class Store:
                 )
             try:
                 conn = sqlite3.connect(
-                    p, isolation_level=None, check_same_thread=False, timeout=30.0
+                    p, isolation_level=None, check_same_thread=False, timeout=busy_timeout
                 )
                 conn.execute("PRAGMA journal_mode = WAL")
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{p}: cannot open the project file ({exc})") from exc
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if not readonly:
             conn.execute("PRAGMA synchronous = NORMAL")
             migrate(conn)
-        store = cls(conn, p)
+        store = cls(conn, p, busy_timeout)
         store.readonly = readonly
         return store
 
     def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+        with self._lock:
+            self._conn.close()
 
     def _derived(self) -> frozenset[str]:
-        row = self.conn.execute("SELECT value FROM meta WHERE name = ?", (DERIVED_META,))
+        row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (DERIVED_META,))
         found = row.fetchone()
         return frozenset(json.loads(found[0])) if found else frozenset()
 
@@ -285,17 +290,28 @@ class Store:
         self.close()
 
     @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """The store's own connection, held for a run of statements (bulk import, tests)."""
+        with self._lock:
+            yield self._conn
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        """One statement on the store's connection, all its rows (scripts and tests)."""
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; rolled back whole if anything inside raises."""
         self.require_writable()
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield self._conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
 
     def require_writable(self) -> None:
         if self.readonly:
@@ -322,8 +338,8 @@ class Store:
         """
         if name in self._indexed or name not in LAZY_INDEXES or self.readonly:
             return
-        with self.lock:
-            self.conn.execute(LAZY_INDEXES[name])
+        with self._lock:
+            self._conn.execute(LAZY_INDEXES[name])
             self._indexed.add(name)
 
     def _where(self, filt: Filter) -> tuple[list[str], list[Any]]:
@@ -351,8 +367,8 @@ class Store:
         if filt.unclaimed:
             where.append("NOT EXISTS (SELECT 1 FROM claims c WHERE c.utt_id = u.id)")
         if filt.second_pass_for is not None:
-            with self.lock:
-                policy = second_pass_policy.read(self.conn)
+            with self._lock:
+                policy = second_pass_policy.read(self._conn)
             self.ensure_index("status")
             due, due_args = second_pass_policy.due_sql(
                 policy, filt.second_pass_for,
@@ -449,8 +465,8 @@ class Store:
         if offset and after is None:
             sql += " OFFSET ?"
             args.append(offset)
-        with self.lock:
-            return self._rows(self.conn.execute(sql, args))
+        with self._lock:
+            return self._rows(self._conn.execute(sql, args))
 
     def page_before(
         self, filt: Filter, sort: Sort, before: Cursor, limit: int = 100
@@ -458,8 +474,8 @@ class Store:
         """The `limit` rows just before a cursor, in display order."""
         cmp = ">" if sort.descending else "<"
         sql, args = self._select(filt, sort, cmp, before, reverse=True)
-        with self.lock:
-            rows = self._rows(self.conn.execute(sql + " LIMIT ?", [*args, limit]))
+        with self._lock:
+            rows = self._rows(self._conn.execute(sql + " LIMIT ?", [*args, limit]))
         rows.reverse()
         return rows
 
@@ -468,26 +484,26 @@ class Store:
         sql = "SELECT count(*) FROM utterances u"
         if where:
             sql += f" WHERE {' AND '.join(where)}"
-        with self.lock:
-            return int(self.conn.execute(sql, args).fetchone()[0])
+        with self._lock:
+            return int(self._conn.execute(sql, args).fetchone()[0])
 
     def position(self, filt: Filter, sort: Sort, cursor: Cursor) -> int:
         """How many rows come before a cursor in display order (to place the list there)."""
         cmp = "<" if not sort.descending else ">"
         sql, args = self._select(filt, sort, cmp, cursor, reverse=False)
-        with self.lock:
-            return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0])
+        with self._lock:
+            return int(self._conn.execute(f"SELECT count(*) FROM ({sql})", args).fetchone()[0])
 
     # --- one utterance -----------------------------------------------------------------
 
     def utterance(self, utt_id: int) -> Utterance:
-        with self.lock:
-            row = self.conn.execute(
+        with self._lock:
+            row = self._conn.execute(
                 f"SELECT {', '.join(_UTT_COLUMNS)} FROM utterances WHERE id = ?", (utt_id,)
             ).fetchone()
             if row is None:
                 raise StoreError(f"no utterance with id {utt_id}")
-            hyps = self.conn.execute(
+            hyps = self._conn.execute(
                 f"SELECT {', '.join(_HYP_COLUMNS)} FROM hypotheses WHERE utt_id = ? "
                 "ORDER BY task, system",
                 (utt_id,),
@@ -497,19 +513,19 @@ class Store:
             Hypothesis(*h[:-1], times=timings.decode(h[-1])) for h in hyps))
 
     def utterance_id(self, key: str) -> int | None:
-        with self.lock:
-            row = self.conn.execute("SELECT id FROM utterances WHERE key = ?", (key,)).fetchone()
+        with self._lock:
+            row = self._conn.execute("SELECT id FROM utterances WHERE key = ?", (key,)).fetchone()
         return None if row is None else int(row[0])
 
     def ids_for_keys(self, keys: Sequence[str]) -> dict[str, int]:
         """Ids of the given keys that exist (in chunks, under SQLite's variable limit)."""
         found: dict[str, int] = {}
-        with self.lock:
+        with self._lock:
             for start in range(0, len(keys), 500):
                 chunk = list(keys[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 found.update(
-                    self.conn.execute(
+                    self._conn.execute(
                         f"SELECT key, id FROM utterances WHERE key IN ({marks})", chunk
                     ).fetchall()
                 )
@@ -584,17 +600,41 @@ class Store:
             expected_version,
             {
                 "draft": draft, "gold": draft, "translation": translation, "age": age,
-                "gender": gender, "emotion": emotion, "status": "accepted",
+                "gender": gender, "emotion": emotion, "status": "accepted", "pending": None,
             },
             annotator,
         )
 
-    def edit_log(self, utt_id: int) -> list[tuple[str, str | None, str | None, str, str]]:
-        """(field, old, new, annotator, at) for an utterance, oldest first."""
-        with self.lock:
-            return self.conn.execute(
-                "SELECT field, old, new, annotator, at FROM edits WHERE utt_id = ? ORDER BY id",
-                (utt_id,),
+    def discard(self, utt_id: int, changes: dict[str, Any], annotator: str) -> None:
+        """Log a version given up in a conflict (marked discarded): both versions stay in the
+        edit log whichever is kept, though only the kept one is in the utterance."""
+        bad = set(changes) - set(EDITABLE)
+        if bad:
+            raise StoreError(f"cannot edit {', '.join(sorted(bad))}")
+        stamp = now()
+        with self.transaction() as conn:
+            row = conn.execute(
+                f"SELECT {', '.join(EDITABLE)} FROM utterances WHERE id = ?", (utt_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no utterance with id {utt_id}")
+            kept = dict(zip(EDITABLE, row, strict=True))
+            conn.executemany(
+                "INSERT INTO edits (utt_id, field, old, new, annotator, at, discarded) "
+                "VALUES (?,?,?,?,?,?,1)",
+                [(utt_id, k, kept[k], v, annotator, stamp) for k, v in changes.items()],
+            )
+
+    def edit_log(
+        self, utt_id: int, *, discarded: bool = False
+    ) -> list[tuple[str, str | None, str | None, str, str]]:
+        """(field, old, new, annotator, at) for an utterance, oldest first: the edits made,
+        or with `discarded` those given up in conflicts."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT field, old, new, annotator, at FROM edits WHERE utt_id = ? "
+                "AND discarded = ? ORDER BY id",
+                (utt_id, int(discarded)),
             ).fetchall()
 
     # --- hypotheses --------------------------------------------------------------------
@@ -672,10 +712,10 @@ class Store:
             )
 
     def systems(self, task: str = "asr") -> list[str]:
-        with self.lock:
+        with self._lock:
             return [
                 r[0]
-                for r in self.conn.execute(
+                for r in self._conn.execute(
                     "SELECT DISTINCT system FROM hypotheses INDEXED BY hyp_system "
                     "WHERE task = ? ORDER BY system",
                     (task,),
@@ -711,8 +751,8 @@ class Store:
             + (f" LIMIT {int(limit)}" if limit is not None else "")
         )
         # Read the ids first so writes by the caller between batches cannot disturb the scan.
-        with self.lock:
-            items = [PendingItem(*r) for r in self.conn.execute(sql, args)]
+        with self._lock:
+            items = [PendingItem(*r) for r in self._conn.execute(sql, args)]
         yield from items
 
     # --- search ------------------------------------------------------------------------
@@ -779,8 +819,8 @@ class Store:
     def groups(self, group_field: str) -> list[tuple[str, int]]:
         if group_field not in GROUP_FIELDS:
             raise StoreError(f"unknown group field {group_field!r}")
-        with self.lock:
-            return self.conn.execute(
+        with self._lock:
+            return self._conn.execute(
                 f"SELECT IFNULL({group_field}, ''), count(*) FROM utterances "
                 f"GROUP BY 1 ORDER BY 1"
             ).fetchall()
@@ -789,19 +829,19 @@ class Store:
         """(group, accepted, total) per group."""
         if group_field not in GROUP_FIELDS:
             raise StoreError(f"unknown group field {group_field!r}")
-        with self.lock:
-            return self.conn.execute(
+        with self._lock:
+            return self._conn.execute(
                 f"SELECT IFNULL({group_field}, ''), sum(status = 'accepted'), count(*) "
                 "FROM utterances GROUP BY 1 ORDER BY 1"
             ).fetchall()
 
     def status_counts(self) -> dict[str, int]:
         """Utterances per list status; `reviewed` ones are also counted as accepted."""
-        with self.lock:
+        with self._lock:
             found = dict(
-                self.conn.execute("SELECT status, count(*) FROM utterances GROUP BY status")
+                self._conn.execute("SELECT status, count(*) FROM utterances GROUP BY status")
             )
-            found["reviewed"] = self.conn.execute(
+            found["reviewed"] = self._conn.execute(
                 "SELECT count(*) FROM second_pass p JOIN utterances u ON u.id = p.utt_id "
                 "WHERE u.status = 'accepted' AND p.gold IS u.gold"
             ).fetchone()[0]
@@ -809,11 +849,11 @@ class Store:
 
     def reviews_per_day(self) -> list[tuple[str, str, int]]:
         """(annotator, day, utterances accepted that day) from the edit log."""
-        with self.lock:
-            return self.conn.execute(
+        with self._lock:
+            return self._conn.execute(
                 "SELECT annotator, substr(at, 1, 10) AS day, count(DISTINCT utt_id) FROM edits "
-                "WHERE field = 'status' AND new = 'accepted' GROUP BY annotator, day "
-                "ORDER BY day, annotator"
+                "WHERE field = 'status' AND new = 'accepted' AND NOT discarded "
+                "GROUP BY annotator, day ORDER BY day, annotator"
             ).fetchall()
 
 

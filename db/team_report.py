@@ -113,8 +113,7 @@ def work_times(stamps: list[str], idle_s: int = IDLE_S) -> list[float | None]:
 
 
 def build_team_report(store: Store, idle_s: int = IDLE_S) -> TeamReport:
-    with store.lock:
-        conn = store.conn
+    with store.locked() as conn:
         events = conn.execute(
             "SELECT e.annotator, e.utt_id, e.at, e.field, IFNULL(u.duration, 0) FROM edits e "
             "JOIN utterances u ON u.id = e.utt_id WHERE e.annotator <> 'import' AND "

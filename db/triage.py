@@ -112,8 +112,8 @@ _AUDIT_COLS = "id, tier, system, size, seed, created_at, committed_at, accepted"
 
 def open_audit(store: Store, tier: str) -> Audit | None:
     """The tier's audit not yet committed, if any."""
-    with store.lock:
-        row = store.conn.execute(
+    with store.locked() as conn:
+        row = conn.execute(
             f"SELECT {_AUDIT_COLS} FROM audits WHERE tier = ? AND committed_at IS NULL "
             "ORDER BY id DESC LIMIT 1",
             (tier,),
@@ -181,8 +181,8 @@ def draw(
 
 
 def progress(store: Store, audit: Audit) -> Progress:
-    with store.lock:
-        accepted, other = store.conn.execute(
+    with store.locked() as conn:
+        accepted, other = conn.execute(
             "SELECT IFNULL(sum(status = 'accepted' AND provenance = 'human'), 0), "
             "IFNULL(sum(status != 'todo' AND NOT (status = 'accepted' "
             "AND provenance = 'human')), 0) FROM utterances WHERE audit = ?",
@@ -195,8 +195,8 @@ def estimate(store: Store, audit: Audit) -> Estimate:
     """The residual CER from the audit's human gold so far, and the tier's unseen size."""
     errors: list[int] = []
     tokens: list[int] = []
-    with store.lock:
-        for gold, text in store.conn.execute(
+    with store.locked() as conn:
+        for gold, text in conn.execute(
             "SELECT u.gold, h.text FROM utterances u JOIN hypotheses h ON h.utt_id = u.id "
             "AND h.task = 'asr' AND h.system = ? WHERE u.audit = ? AND u.status = 'accepted' "
             "AND u.provenance = 'human' ORDER BY u.id",
@@ -205,7 +205,7 @@ def estimate(store: Store, audit: Audit) -> Estimate:
             c = metrics.counts(gold, text)
             errors.append(c.errors)
             tokens.append(c.n)
-        unseen, unseen_tokens = _unseen_size(store.conn, audit)
+        unseen, unseen_tokens = _unseen_size(conn, audit)
     low, high = bootstrap(errors, tokens, audit.seed, len(errors) + unseen)
     return Estimate(len(errors), sum(tokens), sum(errors), low, high, unseen, unseen_tokens)
 
@@ -307,8 +307,8 @@ def commit(
 def audits(store: Store) -> list[tuple[Audit, float | None, float | None, float | None,
                                       float | None]]:
     """Every audit with (cer, low, high, hours) as committed."""
-    with store.lock:
-        rows = store.conn.execute(
+    with store.locked() as conn:
+        rows = conn.execute(
             f"SELECT {_AUDIT_COLS}, cer, cer_low, cer_high, hours FROM audits ORDER BY id"
         ).fetchall()
     return [(_audit(r[:8]), r[8], r[9], r[10], r[11]) for r in rows]

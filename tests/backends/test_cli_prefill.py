@@ -56,7 +56,7 @@ def test_prefill_command_runs_a_backend_into_the_project(
     args = parser().parse_args(argv)
     code = args.func(args)
     store = Store.open(path)
-    ids = [r[0] for r in store.conn.execute("SELECT utt_id FROM hypotheses")]
+    ids = [r[0] for r in store.execute("SELECT utt_id FROM hypotheses")]
     store.close()
     assert code == 0
     assert ids and all(i % 2 == 0 for i in ids)

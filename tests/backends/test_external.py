@@ -111,8 +111,8 @@ def test_swift_prefill_end_to_end_with_a_stand_in_swift(
     backend = SwiftBackend(BackendOptions(system="und", task="age", model=Path("m"), extra={
         "swift": str(swift), "work_dir": str(work)}))
     summary = prefill(store, backend, progress=False)
-    rows = dict(store.conn.execute("SELECT u.key, h.error FROM hypotheses h JOIN utterances u "
-                                   "ON u.id = h.utt_id WHERE h.system = 'und'").fetchall())
+    rows = dict(store.execute("SELECT u.key, h.error FROM hypotheses h JOIN utterances u "
+                              "ON u.id = h.utt_id WHERE h.system = 'und'"))
     store.close()
     assert summary.written == len(clips) and summary.failed == 0
     wu = next(c.stem for c in clips if c.stem.startswith("wu_"))
@@ -200,7 +200,7 @@ def test_wenet_cli_prefill_writes_one_system_per_mode(
     backend.load()
     store = Store.open(path)
     summary = prefill(store, backend, progress=False)
-    rows = store.conn.execute("SELECT system, text FROM hypotheses ORDER BY system").fetchall()
+    rows = store.execute("SELECT system, text FROM hypotheses ORDER BY system")
     store.close()
     assert summary.written == len(clips) and summary.failed == 0
     systems = {s for s, _ in rows}

@@ -88,9 +88,9 @@ def test_demo_real_model_prefills_every_clip_beside_the_hand_written_ones(
     store = Store.open(tmp_path / "demo.db", create=False)
     try:
         systems = store.systems("asr")
-        answered = store.conn.execute(
+        answered = store.execute(
             "SELECT COUNT(*) FROM hypotheses WHERE system = 'whisper-base' AND text IS NOT NULL"
-        ).fetchone()[0]
+        )[0][0]
     finally:
         store.close()
     assert {"whisper-base", "tele-ctc-ft"} <= set(systems)

@@ -109,8 +109,8 @@ def test_synthetic_labels_go_through_the_runner(
     age = audio_llm(constant_llm, task="age")
     calls = spy_generate(age)
     assert prefill(store, age, progress=False).off_label == len(clips)
-    rows = store.conn.execute(
-        "SELECT system, task, text, error FROM hypotheses ORDER BY task").fetchall()
+    rows = store.execute(
+        "SELECT system, task, text, error FROM hypotheses ORDER BY task")
     store.close()
     assert calls[0]["input_ids"].shape[0] == len(clips)
     off_label = (FIRST_TOKEN * 4, NOT_A_LABEL)  # not an age: kept raw and flagged

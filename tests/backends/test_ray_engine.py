@@ -48,11 +48,11 @@ def rows(count: int) -> list[tuple[str, Path, float | None]]:
 
 def answers(path: Path, system: str) -> dict[str, tuple[str | None, str | None, str]]:
     store = Store.open(path)
-    got = store.conn.execute(
+    got = store.execute(
         "SELECT u.key, h.text, h.error, h.created_at FROM hypotheses h "
-        "JOIN utterances u ON u.id = h.utt_id WHERE h.system = ?", (system,)).fetchall()
-    count = store.conn.execute("SELECT COUNT(*) FROM hypotheses WHERE system = ?",
-                               (system,)).fetchone()[0]
+        "JOIN utterances u ON u.id = h.utt_id WHERE h.system = ?", (system,))
+    count = store.execute("SELECT COUNT(*) FROM hypotheses WHERE system = ?",
+                               (system,))[0][0]
     store.close()
     assert count == len(got)
     return {key: (text, error, at) for key, text, error, at in got}

@@ -65,9 +65,9 @@ def test_shards_write_results_files_import_hyps_reads(
 def texts(db: Path) -> dict[str, tuple]:
     store = Store.open(db, create=False)
     try:
-        rows = store.conn.execute(
+        rows = store.execute(
             "SELECT u.key, h.text, h.error IS NULL, h.times, h.cer FROM hypotheses h "
-            "JOIN utterances u ON u.id = h.utt_id WHERE h.system = 'tele'").fetchall()
+            "JOIN utterances u ON u.id = h.utt_id WHERE h.system = 'tele'")
     finally:
         store.close()
     return {key: rest for key, *rest in rows}

@@ -62,9 +62,9 @@ class WaveLength(InProcessBackend):
 
 def hyps(path: Path, system: str, task: str = "asr") -> dict[str, tuple[str | None, str | None]]:
     store = Store.open(path)
-    rows = store.conn.execute(
+    rows = store.execute(
         "SELECT u.key, h.text, h.error FROM hypotheses h JOIN utterances u ON u.id = h.utt_id "
-        "WHERE h.system = ? AND h.task = ?", (system, task)).fetchall()
+        "WHERE h.system = ? AND h.task = ?", (system, task))
     store.close()
     return {key: (text, error) for key, text, error in rows}
 
@@ -149,7 +149,7 @@ def test_resume_after_sigkill_mid_run(make_project: MakeProject) -> None:
     assert done % 5 == 0, "a batch is written whole or not at all"
     store = Store.open(path)
     summary = prefill(store, Echo(BackendOptions(system="echo")), batch_size=5, progress=False)
-    rows = store.conn.execute("SELECT count(*) FROM hypotheses WHERE system = 'echo'").fetchone()
+    rows = store.execute("SELECT count(*) FROM hypotheses WHERE system = 'echo'")[0]
     store.close()
     assert summary.pending == 400 - done
     assert rows[0] == 400
@@ -176,7 +176,7 @@ def test_corrupt_and_unreadable_audio_fail_alone(
     rows.append(("missing", tmp_path / "missing.wav", 2.0))
     path = make_project(rows)
     store = Store.open(path)
-    store.conn.execute("UPDATE utterances SET audio_error = 'file not found' "
+    store.execute("UPDATE utterances SET audio_error = 'file not found' "
                        "WHERE key = 'missing'")
     summary = prefill(store, WaveLength(BackendOptions(system="len")), batch_size=8,
                       progress=False)

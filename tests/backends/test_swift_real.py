@@ -54,7 +54,7 @@ def test_real_swift_infer_on_a_synthetic_qwen2_audio(
             "max_new_tokens": 4, "swift_arg": ["--model_type qwen2_audio"],
             "work_dir": str(tmp_path / "work")}))
     summary = prefill(store, backend, progress=False)
-    rows = store.conn.execute("SELECT text, error FROM hypotheses").fetchall()
+    rows = store.execute("SELECT text, error FROM hypotheses")
     store.close()
     assert summary.written == len(chosen)
     assert len(rows) == len(chosen)

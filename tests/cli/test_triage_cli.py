@@ -90,13 +90,13 @@ def test_consensus_audit_estimate_commit_export(
     assert code == 0 and "accepted 31 utterances of tier agree" in out
     with Store.open(project) as store:
         assert store.count(Filter(status="accepted")) == 41
-        bulk = store.conn.execute(
+        bulk = store.execute(
             "SELECT count(*) FROM utterances WHERE provenance = 'bulk:consensus'"
-        ).fetchone()[0]
+        )[0][0]
         assert bulk == 31
-        one = store.conn.execute(
+        one = store.execute(
             "SELECT id FROM utterances WHERE provenance = 'bulk:consensus' LIMIT 1"
-        ).fetchone()[0]
+        )[0][0]
         log = {f: (new, who) for f, _, new, who, _ in store.edit_log(one)}
         assert log["provenance"] == ("bulk:consensus", "lead")
         assert log["status"] == ("accepted", "lead")

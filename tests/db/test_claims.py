@@ -108,9 +108,9 @@ def test_an_expired_lease_frees_its_rest(tmp_path: Path) -> None:
 
 def claims_of_at(store: Store, name: str, at: datetime) -> list[int]:
     """Live claims at a given time (the list filter uses the clock, so ask the table)."""
-    with store.lock:
+    with store.locked() as conn:
         return [
-            r[0] for r in store.conn.execute(
+            r[0] for r in conn.execute(
                 "SELECT utt_id FROM claims WHERE annotator = ? AND expires_at > ? ORDER BY 1",
                 (name, claims.stamp(at)),
             )

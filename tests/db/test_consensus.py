@@ -123,7 +123,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
 
 
 def _texts(store: Store, system: str) -> list[str]:
-    rows = store.conn.execute(
+    rows = store.execute(
         "SELECT text FROM hypotheses WHERE system = ? AND task = 'asr' ORDER BY utt_id", (system,)
     )
     return [r[0] for r in rows]
@@ -178,8 +178,11 @@ def test_simulation_audit_intervals_cover_the_unseen_residual_cer(simulated):
 def test_run_resumes_after_the_last_range_written_and_keeps_ranks_sortable(simulated, tmp_path):
     path, _ = simulated
     copy = tmp_path / "copy.db"
-    with Store.open(path) as src, Store.open(copy) as dst:
-        src.conn.backup(dst.conn)
+    with (
+        Store.open(path) as src, Store.open(copy) as dst,
+        src.locked() as source, dst.locked() as target,
+    ):
+        source.backup(target)
     with Store.open(copy) as store:
         request = Request(name="vote-resume", weights="equal")
         seen: list[int] = []
@@ -194,15 +197,15 @@ def test_run_resumes_after_the_last_range_written_and_keeps_ranks_sortable(simul
 
         with pytest.raises(Stop):
             run(store, request, jobs=1, chunk=500, progress=stop_after_two)
-        written = store.conn.execute(
+        written = store.execute(
             "SELECT count(*) FROM hypotheses WHERE system = 'vote-resume'"
-        ).fetchone()[0]
+        )[0][0]
         assert written == 1000  # two ranges, each committed with its watermark
         totals, _, resumed = run(store, request, jobs=2, chunk=500)
         assert resumed and totals.voted == UTTERANCES
-        state = json.loads(store.conn.execute(
+        state = json.loads(store.execute(
             "SELECT value FROM meta WHERE name = 'consensus:vote-resume'"
-        ).fetchone()[0])
+        )[0][0])
         assert state["totals"]["done_through"] == UTTERANCES
         # Risk orders the list, riskiest first; tier filters it.
         top = store.page(Filter(), Sort("risk", descending=True), limit=3)
@@ -244,7 +247,7 @@ def test_provenance_follows_who_accepted(tmp_path: Path):
                  "VALUES (1, 'status', 'todo', 'accepted', 'alice', 'now')")
     conn.close()
     with Store.open(path) as store:
-        made = dict(store.conn.execute("SELECT key, provenance FROM utterances"))
+        made = dict(store.execute("SELECT key, provenance FROM utterances"))
         assert made == {"by-person": "human", "imported": "import-gold", "todo": None}
         # A person's accept makes human gold (logged); leaving accepted clears it.
         utt = store.utterance(3)
@@ -260,9 +263,9 @@ def test_a_range_is_read_on_the_primary_key(simulated):
 
     path, _ = simulated
     with Store.open(path) as store:
-        plan = store.conn.execute(
+        plan = store.execute(
             "EXPLAIN QUERY PLAN " + answers_sql(4), [1, 500, "asr", *RATES]
-        ).fetchall()
+        )
     assert "USING PRIMARY KEY (utt_id>? AND utt_id<?)" in plan[0][-1], plan
 
 
@@ -270,7 +273,7 @@ def test_votes_in_one_process_read_the_project_they_are_given(tmp_path: Path):
     texts = {"a.db": "侬好", "b.db": "阿拉"}
     for name, text in texts.items():
         with Store.open(tmp_path / name) as store:
-            store.conn.execute("INSERT INTO utterances (id, key, audio) VALUES (1, 'k', 'a.wav')")
+            store.execute("INSERT INTO utterances (id, key, audio) VALUES (1, 'k', 'a.wav')")
             store.add_hypotheses([HypothesisIn(1, s, "asr", text) for s in ("A", "B")])
     for name, text in texts.items():
         with Store.open(tmp_path / name) as store:
@@ -280,11 +283,12 @@ def test_votes_in_one_process_read_the_project_they_are_given(tmp_path: Path):
 
 def test_draft_option_replaces_only_drafts_no_person_wrote(tmp_path: Path):
     with Store.open(tmp_path / "d.db") as store:
-        store.conn.executemany(
-            "INSERT INTO utterances (id, key, audio, draft) VALUES (?, ?, 'a.wav', '侬好伐')",
-            [(1, "machine"), (2, "person"), (3, "accepted")],
-        )
-        store.rescore(store.conn, [1, 2, 3])
+        with store.locked() as conn:
+            conn.executemany(
+                "INSERT INTO utterances (id, key, audio, draft) VALUES (?, ?, 'a.wav', '侬好伐')",
+                [(1, "machine"), (2, "person"), (3, "accepted")],
+            )
+            store.rescore(conn, [1, 2, 3])
         store.add_hypotheses(
             HypothesisIn(i, s, "asr", "侬好") for i in (1, 2, 3) for s in ("A", "B")
         )

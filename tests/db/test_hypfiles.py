@@ -99,8 +99,7 @@ def test_result_dir_gives_one_system_per_mode(tmp_path: Path, project: Store):
 
 def test_swift_results_by_stem_then_by_path_with_labels(tmp_path: Path, project: Store):
     # u3's audio has a file name that is not its key: the stored path ties it.
-    conn = project.conn
-    conn.execute("UPDATE utterances SET audio = ? WHERE key = 'u3'", (str(tmp_path / "x.wav"),))
+    project.execute("UPDATE utterances SET audio = ? WHERE key = 'u3'", (str(tmp_path / "x.wav"),))
 
     def row(task: str, audio: str, response: str) -> dict[str, object]:
         return {"messages": [{"role": "user", "content": PROMPTS[task]}], "audios": [audio],

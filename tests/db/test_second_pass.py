@@ -121,8 +121,8 @@ def test_a_fraction_samples_uniformly_and_reproducibly(tmp_path: Path) -> None:
     assert [r.id for r in store.page(Filter(second_pass_for="bob"), Sort(), limit=5000)] == first
     other = second_pass_policy.Policy(0.1, policy.seed + 1)
     where, args = second_pass_policy.sampled_sql(other)
-    with store.lock:
-        ids = [r[0] for r in store.conn.execute(
+    with store.locked() as conn:
+        ids = [r[0] for r in conn.execute(
             f"SELECT u.id FROM utterances u WHERE {where} ORDER BY u.id", args)]
     assert ids != first and len(set(ids) & set(first)) < len(first) // 2
     second_pass.set_policy(store, "none")

@@ -169,7 +169,7 @@ async def test_two_reviewers_never_overwrite_each_other_silently(project: Path) 
         text = screen_text(first)
         assert "bob" in text and "甲" in text
         assert row(project, "utt_001").gold == SYSTEMS["utt_001"]["Step-Audio2-FT"]
-        await pa.press("m")  # alice keeps hers, knowingly
+        await pa.press("alt+m")  # alice keeps hers, knowingly
         await settle(first, pa)
     saved = row(project, "utt_001")
     assert saved.gold == DRAFT_1 + "甲" and saved.annotator == "alice"
@@ -188,7 +188,7 @@ async def test_conflict_take_theirs_keeps_their_save(project: Path) -> None:
         await pa.press("end", "乙", "ctrl+down")  # alice's autosave meets bob's flag
         await settle(first, pa)
         assert isinstance(first.screen, ConflictChoice)
-        await pa.press("t")
+        await pa.press("alt+t")
         await settle(first, pa)
     kept = row(project, "utt_001")
     assert (kept.status, kept.note, kept.draft) == ("flagged", "bad", DRAFT_1)

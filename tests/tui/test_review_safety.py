@@ -96,7 +96,8 @@ async def test_remapped_accept_and_help_and_palette(
     config.write_text('[keys]\n"review.accept" = "ctrl+o"\n')
     monkeypatch.setenv("WUWB_CONFIG", str(config))
     app = ReviewApp(project, "alice")
-    async with app.run_test(size=(150, 40)) as pilot:
+    # Wide enough for the whole footer: a remapped key's binding is listed last.
+    async with app.run_test(size=(180, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("ctrl+s")  # no longer accept
         await settle(app, pilot)

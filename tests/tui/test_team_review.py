@@ -188,9 +188,9 @@ async def test_second_pass_edits_kept_on_leaving_are_a_correction(project: Path)
         await settle(app, pilot)
     after = row(project, "utt_001")
     assert after.gold == (first.gold or "") + "啊" and after.gender == "女性"
-    with Store.open(project) as store, store.lock:
-        kept = store.conn.execute(
+    with Store.open(project) as store:
+        kept = store.execute(
             "SELECT first_annotator, first_gold, first_gender, reviewer, verdict "
             "FROM second_pass WHERE utt_id = ?", (after.id,)
-        ).fetchone()
+        )[0]
     assert kept == ("ann", first.gold, "男性", "bob", "corrected")

@@ -99,10 +99,14 @@ def build_project(path: Path, utterances: list[tuple] | None = None) -> Path:
 
 
 async def settle(app: App[None], pilot: Pilot[None]) -> None:
-    """Wait until the workers have answered and the screen has redrawn."""
+    """Wait until the workers have answered, the saves landed and the screen has redrawn."""
     for _ in range(4):
         await pilot.pause(0.01)
         await app.workers.wait_for_complete()
+        for screen in app.screen_stack:  # the review session saves on a thread of its own
+            session = getattr(screen, "session", None)
+            if session is not None:
+                session.wait_idle(10)
     app.player.wait_idle()
     await pilot.pause()
 

@@ -20,6 +20,7 @@ from workbench.tui.config import load_audio_settings
 from workbench.tui.keymap import load_keymap
 from workbench.tui.login import LoginPrompt
 from workbench.tui.review_screen import ReviewScreen
+from workbench.tui.settings import load_special_tokens
 from workbench.tui.terminal_keys import restore_alt_digits
 from workbench.tui.text import safe
 from workbench.tui.web_audio import WebPlayer
@@ -66,6 +67,7 @@ class ReviewApp(App[None]):
         self.player: Player | WebPlayer  # chosen at mount, when the driver is known
         self.review_keymap: dict[str, str] = {}
         self.failure: str | None = None  # why the review could not start (the exit says it)
+        self.special_tokens: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"opening {safe(str(self.db_path))}…", style="dim"), id="opening")
@@ -74,6 +76,8 @@ class ReviewApp(App[None]):
         keymap, problems = load_keymap(self.config)
         audio, audio_problems = load_audio_settings(self.config)
         problems += audio_problems
+        self.special_tokens, more = load_special_tokens(self.config)
+        problems += more
         if self.is_web:  # under `wuwb serve`: the browser plays the audio and has its own keys
             adjust_web_driver(self)
             self.player = WebPlayer(self)
@@ -99,7 +103,9 @@ class ReviewApp(App[None]):
     def open_store(self) -> None:
         try:
             readonly = self.db_path.is_file() and not writable(self.db_path)
-            store = Store.open(self.db_path, create=False, readonly=readonly)
+            # A save waits this long for another process's write lock, then is kept and
+            # retried (workbench/session.py): the reviewer hears of it in seconds.
+            store = Store.open(self.db_path, create=False, readonly=readonly, busy_timeout=5.0)
             bulk = Store.open(self.db_path, create=False, readonly=readonly)
         except Exception as error:  # a bad path or file is shown, not a traceback
             self.post_message(OpenFailed(error))
@@ -111,7 +117,8 @@ class ReviewApp(App[None]):
         cls = WebReviewScreen if self.is_web else ReviewScreen
         annotator = self.annotator = self.annotator or getpass.getuser()
         screen = cls(
-            message.store, message.bulk, annotator, self.player, self.review_keymap, self.team
+            message.store, message.bulk, annotator, self.player, self.review_keymap,
+            self.special_tokens, self.team,
         )
         self.push_screen(screen)
         if message.store.readonly:  # the store refuses every save; say so before one is tried
@@ -120,6 +127,12 @@ class ReviewApp(App[None]):
             self.call_after_refresh(screen.mount, banner, before=0)
         if self.team.claiming:
             self.set_interval(self.team.renew_every_s, screen.keep_batch)
+
+    async def action_quit(self) -> None:
+        """Quit keeps the draft on screen as leaving an utterance does."""
+        screen = next((s for s in self.screen_stack if isinstance(s, ReviewScreen)), None)
+        if screen is None or screen.before_quit():
+            self.exit()
 
     def on_open_failed(self, message: OpenFailed) -> None:
         # Nothing to review: leave at once with the reason and a failing exit status.

@@ -153,6 +153,12 @@ class Editor(TextArea):
     """The draft being corrected; the review screen's priority keys sit above its own."""
 
     spoken: Location | None = None  # the character being played, marked (char_times)
+    digits_free = False  # right after a label key the digits pick a label: not typed here
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        if self.digits_free and key.isdigit():
+            return False
+        return super().check_consume_key(key, character)
 
     def on_mount(self) -> None:
         self.cursor_blink = False  # steady: easier to find while listening; snapshots hold

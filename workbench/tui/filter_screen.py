@@ -63,7 +63,10 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
             with VerticalScroll(id="filter-fields", can_focus=False), Grid(id="filter-grid"):
                 yield Label("text")
                 yield Input(
-                    f.text or "", placeholder="in drafts and hypotheses", id="text", compact=True
+                    f.text or "",
+                    placeholder="in drafts and hypotheses; punctuation and spaces are ignored",
+                    id="text",
+                    compact=True,
                 )
                 yield Label("status")
                 yield Select(

@@ -1,4 +1,6 @@
-"""Small dialogs: the flag note, and the choice when another reviewer saved first."""
+"""Small dialogs: the flag note, a confirmation, and the choice when another reviewer saved
+first. A dialog that can change gold is answered only by a deliberate key (with a modifier,
+or the key of the action being confirmed) or a click: typing that goes on never answers it."""
 
 from __future__ import annotations
 
@@ -70,12 +72,49 @@ def version_text(
     return text
 
 
-class ConflictChoice(ModalScreen[str]):
-    """Both versions side by side; dismisses with "mine" (overwrite theirs) or "theirs"."""
+def click_only(button: Button) -> Button:
+    """A button that a click presses but enter or space never does (it takes no focus)."""
+    button.can_focus = False
+    return button
+
+
+class Confirm(ModalScreen[bool]):
+    """A yes/no question before a decision that needs a second look (demoting gold, accepting
+    a special token). Yes: the action's own key again, or the button; no: escape or the button.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "choose('mine')", "Keep mine", id="conflict.mine"),
-        Binding("t,escape", "choose('theirs')", "Take theirs", id="conflict.theirs"),
+        Binding("escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str, key: str) -> None:
+        super().__init__()
+        self.question = question
+        self.key = key
+        self._bindings.bind(key, "answer(True)", "Yes", priority=True)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.question, style="bold"))
+            with Horizontal(classes="buttons"):
+                yield click_only(Button(f"Yes ({self.key})", id="yes", variant="warning"))
+                yield click_only(Button("No (escape)", id="no", variant="primary"))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ConflictChoice(ModalScreen[str]):
+    """Both versions side by side; dismisses with "mine" (overwrite theirs) or "theirs".
+    Only alt+m, alt+t or a click answers: the letters typed on, escape (the play key) do not.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("alt+m", "choose('mine')", "Keep mine", id="conflict.mine", priority=True),
+        Binding("alt+t", "choose('theirs')", "Take theirs", id="conflict.theirs", priority=True),
     ]
 
     def __init__(self, theirs: Utterance, mine: Mine, annotator: str) -> None:
@@ -117,8 +156,8 @@ class ConflictChoice(ModalScreen[str]):
                     classes="version",
                 )
             with Horizontal(classes="buttons"):
-                yield Button("Keep mine (m)", id="mine", variant="warning")
-                yield Button("Take theirs (t)", id="theirs", variant="primary")
+                yield click_only(Button("Keep mine (alt+m)", id="mine", variant="warning"))
+                yield click_only(Button("Take theirs (alt+t)", id="theirs", variant="primary"))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id or "theirs")

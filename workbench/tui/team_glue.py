@@ -20,23 +20,18 @@ from textual.widgets import Label
 
 from db import claims, second_pass
 from db.store import Filter, Sort, Store, Utterance
+from workbench.session import ClaimHeld, Guard, SaveRequest, Writer
 from workbench.team import TeamOptions
 from workbench.tui.text import safe
 
 if TYPE_CHECKING:
-    from workbench.tui.review_screen import SaveRequest
+    from workbench.session import ReviewSession
 
 
 class BatchClaimed(Message):
     def __init__(self, filt: Filter, sort: Sort, held: int) -> None:
         super().__init__()
         self.filt, self.sort, self.held = filt, sort, held
-
-
-class ClaimedElsewhere(Message):
-    def __init__(self, request: SaveRequest, holder: str) -> None:
-        super().__init__()
-        self.request, self.holder = request, holder
 
 
 class SaveOverClaim(ModalScreen[bool]):
@@ -71,6 +66,7 @@ class TeamGlue:
     filt: Filter
     sort: Sort
     list: Any
+    session: ReviewSession
 
     def claim_then_show(self, filt: Filter, sort: Sort) -> None:
         """Show `filt` in order: within the claimed batch when claiming (topped up first)."""
@@ -104,40 +100,48 @@ class TeamGlue:
             self._batch_held = 0
             self._claim(self.filt, self.sort)
 
-    def asks_first(self, request: SaveRequest) -> bool:
-        """In the save worker: True when someone else holds a claim on the utterance and the
-        reviewer has not yet said to save over it (the question is then on its way)."""
-        holder = claims.holder(self.store, request.utt.id)
-        if holder is None or holder == self.annotator or request.over_claim:
-            return False
-        self.post_message(ClaimedElsewhere(request, holder))  # type: ignore[attr-defined]
-        return True
-
-    def second_pass_save(self, request: SaveRequest) -> Utterance | None:
-        """In the save worker: in the second pass an accept records it, and so do edits kept
-        on leaving (a correction); a plain save would put the reviewer's labels over the first
-        pass's before the verdict compares them. None: not a second-pass write (skip, flag)."""
-        if self.team.pass_ != 2 or "status" in request.changes:
+    def claim_guard(self) -> Guard | None:
+        """For the session's saver: who else holds the utterance. Only a reviewer who works
+        outside a claimed batch (a lead's --all) can meet someone else's claim."""
+        if self.team.claiming:
             return None
-        if not request.accept and not request.changes:
-            return None
-        values = request.values
-        verdict = second_pass.Verdict(values.draft, values.translation, **values.labels)
-        return second_pass.review(
-            self.store, request.utt.id, request.version, self.annotator, verdict
-        )
 
-    def on_claimed_elsewhere(self, message: ClaimedElsewhere) -> None:
-        request = message.request
+        def holder(request: SaveRequest) -> str | None:
+            held = claims.holder(self.store, request.utt_id)
+            return None if held is None or held == self.annotator else held
+
+        return holder
+
+    def second_pass_writer(self) -> Writer | None:
+        """For the session's saver: in the second pass an accept records the verdict (the
+        first pass's gold is kept beside it); other saves are plain."""
+        if self.team.pass_ != 2:
+            return None
+
+        def write(request: SaveRequest, expected: int) -> Utterance | None:
+            if request.kind != "accept":
+                return None
+            c = request.changes
+            verdict = second_pass.Verdict(
+                c["draft"], c.get("translation"),
+                **{t: c.get(t) for t in ("age", "gender", "emotion")},
+            )
+            return second_pass.review(self.store, request.utt_id, expected, self.annotator,
+                                      verdict)
+
+        return write
+
+    def ask_over_claim(self, event: ClaimHeld) -> None:
+        request = event.request
 
         def answered(save: bool | None) -> None:
             if save:
-                self.save(replace(request, over_claim=True))  # type: ignore[attr-defined]
+                self.session.resubmit(request)
             else:
-                self.say(f"left {safe(request.utt.key)} to {safe(message.holder)}")  # type: ignore[attr-defined]
+                self.say(f"left {safe(request.key)} to {safe(event.holder)}")  # type: ignore[attr-defined]
 
         self.app.push_screen(  # type: ignore[attr-defined]
-            SaveOverClaim(request.utt.key, message.holder), answered
+            SaveOverClaim(request.key, event.holder), answered
         )
 
     def team_title(self) -> list[str]:
