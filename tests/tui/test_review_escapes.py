@@ -76,6 +76,9 @@ async def test_no_raw_escape_on_any_screen_and_the_translation_stays_exact(
 
         await pilot.press("ctrl+s")  # utt_001 becomes gold: the report scores SYSTEM
         await settle(app, pilot)
+        assert "invisible" in screen_text(app) or "control" in screen_text(app)
+        await pilot.press("ctrl+s")  # the translation's ESC was flagged first: confirm
+        await settle(app, pilot)
         await pilot.press("f9")
         await settle(app, pilot)
         assert isinstance(app.screen, StatsScreen)

@@ -302,7 +302,7 @@ async def test_feedback_after_moves_searches_and_imports(project: Path) -> None:
         await pilot.press("ctrl+pagedown", "ctrl+s")
         await settle(app, pilot)
         shown = screen_text(app)
-        assert "4 / 5 · todo" in shown  # the project total counted again
+        assert "4 todo of 5" in shown  # the project total counted again
         assert "last" in shown  # utt_004 was the last in this list
         await pilot.press("ctrl+f")
         await pilot.pause()
@@ -371,9 +371,16 @@ async def test_quit_with_an_open_conflict_asks_then_logs_mine(project: Path) -> 
         await settle(first, pa)
         await until(pa, lambda: isinstance(first.screen, ConflictChoice))
         await settle(first, pa)  # the dialog is up before the reviewer reaches for quit
+        assert isinstance(first.screen, ConflictChoice)
         await pa.press("ctrl+q")
         await settle(first, pa)
-        assert first.is_running and "conflict is not answered" in screen_text(first)
+
+        def told() -> str:  # the status line, or the notification when a dialog covers it
+            said = " ".join(n.message for n in first._notifications)
+            return screen_text(first) + said
+
+        await until(pa, lambda: "conflict is not answered" in told())
+        assert first.is_running and "conflict is not answered" in told()
         await pa.press("ctrl+q")
         await pa.pause(0.2)
         assert not first.is_running

@@ -47,12 +47,14 @@ def browser() -> Iterator[Any]:
 
 
 def accepted(project: Path) -> list[tuple[str, str | None, str | None]]:
-    with Store.open(project) as store, store.transaction() as conn:
-        return conn.execute(
+    # A reader, as a person checking would be: a write transaction here would compete with
+    # the app's save for the lock on every poll.
+    with Store.open(project, readonly=True) as store:
+        return [tuple(r) for r in store.execute(
             "SELECT key, gold, annotator FROM utterances WHERE status = 'accepted' "
             "AND annotator = ?",
             (ANNOTATOR,),
-        ).fetchall()
+        )]
 
 
 def test_review_in_chromium_plays_the_clip_and_saves_gold(
