@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import and_, eq, not_
+from typing import cast
 
 from rapidfuzz.distance import Levenshtein
 
@@ -89,8 +90,9 @@ def arcs(hyps: Sequence[Sequence[str]]) -> list[list[str]]:
                 ops = Levenshtein.opcodes("".join(pivots), "".join(hyp)).as_list()
             else:
                 ops = Levenshtein.opcodes(pivots, hyp).as_list()
+            spans = cast(list[tuple[str, int, int, int, int]], ops)
             # From the end, so that slots opened by an insertion never move those still to do.
-            for tag, i1, i2, j1, j2 in reversed(ops):
+            for tag, i1, i2, j1, j2 in reversed(spans):
                 if tag == "insert":  # new slots: every earlier system has an empty arc there
                     for other in out:
                         other[i1:i1] = [EMPTY] * (j2 - j1)

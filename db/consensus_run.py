@@ -331,10 +331,12 @@ def run(
     ranges = [
         (lo, min(lo + chunk - 1, top)) for lo in range(totals.done_through + 1, top + 1, chunk)
     ]
-    make = lambda lo, hi: Job(  # noqa: E731
-        str(store.path), lo, hi, request.task, request.name, orders, request.high_max,
-        request.agree_max, request.draft,
-    )
+    def make(lo: int, hi: int) -> Job:
+        return Job(
+            str(store.path), lo, hi, request.task, request.name, orders, request.high_max,
+            request.agree_max, request.draft,
+        )
+
     jobs = max(1, jobs or min(2, os.cpu_count() or 1))
 
     def save(result: Result, lo: int) -> None:

@@ -509,8 +509,11 @@ class Store:
                 (utt_id,),
             ).fetchall()
         # row holds every column before `hypotheses`, which mypy cannot count.
-        return Utterance(*row, hypotheses=tuple(  # type: ignore[misc]
-            Hypothesis(*h[:-1], times=timings.decode(h[-1])) for h in hyps))
+        answers = tuple(
+            Hypothesis(*h[:-1], times=timings.decode(h[-1]))  # type: ignore[misc]
+            for h in hyps
+        )
+        return Utterance(*row, hypotheses=answers)  # type: ignore[misc]
 
     def utterance_id(self, key: str) -> int | None:
         with self._lock:
@@ -879,6 +882,7 @@ def _connect_ro(path: Path, *, check_same_thread: bool = False) -> sqlite3.Conne
         "uri": True, "isolation_level": None, "check_same_thread": check_same_thread,
         "timeout": 30.0,
     }
+    conn: sqlite3.Connection
     try:
         conn = sqlite3.connect(uri, **options)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

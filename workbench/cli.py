@@ -160,9 +160,9 @@ def run_import(args: argparse.Namespace) -> int:
     return EXIT_FAILED if summary.bad else 0
 
 
-def _holds_rows(store) -> bool:  # store: db.store.Store
+def _holds_rows(store: Store) -> bool:
     try:
-        return store.count() > 0
+        return bool(store.count() > 0)
     except (WorkbenchError, sqlite3.Error):
         return True  # unsure: keep it
 

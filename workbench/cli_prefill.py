@@ -160,13 +160,14 @@ def run_prefill(args: argparse.Namespace) -> int:
         backend = build_backend(cls, args)
         if args.out is None:
             store = Store.open(args.project, create=False)
-            runner = Runner(store, backend)
+            plain = Runner(store, backend)
             filt = Filter(task=args.task, status=args.status,
                           group_field=args.group[0] if args.group else None,
                           group_value=args.group[1] if args.group else None)
-            items = runner.work(filt=filt, shard=args.shard, only_missing=args.only_missing,
-                                limit=args.limit)
-            write: Callable[[list[Result]], object] = runner.write
+            items = plain.work(filt=filt, shard=args.shard, only_missing=args.only_missing,
+                               limit=args.limit)
+            write: Callable[[list[Result]], object] = plain.write
+            runner: BatchRunner = plain
         else:
             runner = BatchRunner(backend)
             items, write = _file_work(args, runner, console)

@@ -28,7 +28,8 @@ def review(app: ReviewApp) -> ReviewScreen:
 
 
 def held(path: Path) -> dict[str, int]:
-    with Store.open(path) as store:
+    # Read-only, as an onlooker: a writable open here competed with the app for the lock.
+    with Store.open(path, readonly=True) as store:
         return {h.annotator: h.count for h in claims.holdings(store)}
 
 

@@ -143,7 +143,7 @@ class ReviewApp(App[None]):
 
     def on_unmount(self) -> None:
         self.player.close()
-        if self.team.claiming and self.store is not None:
+        if self.team.claiming and self.store is not None and self.annotator is not None:
             claims.release(self.store, self.annotator, self.team.pass_)  # quitting frees them
         for store in (self.store, self.bulk):
             if store is not None:

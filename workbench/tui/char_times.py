@@ -52,8 +52,9 @@ def time_at(times: Sequence[float | None], index: int) -> float | None:
     """The time of character ``index``, else of the nearest timed one before it, else after."""
     index = min(max(index, 0), len(times) - 1) if times else -1
     for k in (*range(index, -1, -1), *range(index + 1, len(times))):
-        if times[k] is not None:
-            return times[k]
+        found = times[k]
+        if found is not None:
+            return float(found)
     return None
 
 

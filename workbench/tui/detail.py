@@ -18,11 +18,11 @@ from textual.widgets.text_area import Location
 
 from db.store import Hypothesis, Utterance
 from db.tasks import LABEL_TASKS
-from workbench.tui.audio import Player
 from workbench.tui.char_times import SPOKEN
 from workbench.tui.hypotheses import answers, asr_lines
 from workbench.tui.text import fit, safe
 from workbench.tui.waveform import Waveform
+from workbench.tui.web_audio import AnyPlayer
 
 
 def header_text(utt: Utterance) -> Text:
@@ -183,7 +183,7 @@ class Detail(VerticalScroll, can_focus=False):
     class Ready(Message):
         """The parts exist (a screen's own mount can come before its grandchildren's)."""
 
-    def __init__(self, player: Player, **kwargs: str) -> None:
+    def __init__(self, player: AnyPlayer, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.player = player
         self.shown_id: int | None = None  # whose header is on screen

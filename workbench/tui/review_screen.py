@@ -51,6 +51,7 @@ from workbench.tui.modals import Confirm, ConflictChoice, FlagNote, Mine
 from workbench.tui.team_glue import TeamGlue
 from workbench.tui.utterance_list import PAGE, UtteranceList
 from workbench.tui.waveform import Waveform
+from workbench.tui.web_audio import WebPlayer
 
 FRESH_S = 10.0  # a kept utterance older than this is read again before it is shown
 MOVE_WAIT_S = 0.03  # the longest a move waits for its utterance to be read
@@ -104,7 +105,7 @@ class ReviewScreen(TeamGlue, Screen[None]):
         store: Store,
         bulk: Store,
         annotator: str,
-        player: Player,
+        player: Player | WebPlayer,
         keymap: dict[str, str],
         special_tokens: tuple[str, ...] = SPECIAL_TOKENS,
         team: TeamOptions | None = None,

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.session import SPECIAL_TOKENS
-from workbench.tui.config import read_config, shown_path
-from workbench.tui.keymap import config_path
+from workbench.tui.config import config_path, read_config, shown_path
 
 
 def load_special_tokens(path: Path | None = None) -> tuple[tuple[str, ...], list[str]]:

@@ -66,6 +66,7 @@ class TeamGlue:
     filt: Filter
     sort: Sort
     list: Any
+    _batch_held = 0  # claims the last top-up got (0: an empty queue, do not ask again)
     session: ReviewSession
 
     def claim_then_show(self, filt: Filter, sort: Sort) -> None:
@@ -96,7 +97,7 @@ class TeamGlue:
     def batch_done(self, total: int) -> None:
         """The list counted `total` open rows: a batch that held some and is done is topped
         up from the queue."""
-        if total == 0 and self.team.claiming and getattr(self, "_batch_held", 0):
+        if total == 0 and self.team.claiming and self._batch_held:
             self._batch_held = 0
             self._claim(self.filt, self.sort)
 

@@ -8,8 +8,9 @@ from textual import events
 from textual.timer import Timer
 from textual.widget import Widget
 
-from workbench.tui.audio import Player, envelope
+from workbench.tui.audio import envelope
 from workbench.tui.text import safe
+from workbench.tui.web_audio import AnyPlayer
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -26,7 +27,7 @@ class Waveform(Widget):
     Waveform { height: 1; }
     """
 
-    def __init__(self, player: Player, **kwargs: object) -> None:
+    def __init__(self, player: AnyPlayer, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.player = player
         self._peaks = np.zeros(0, dtype=np.float32)  # fine-grained envelope from the loader

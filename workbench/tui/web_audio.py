@@ -23,7 +23,7 @@ from urllib.parse import quote
 import soundfile
 from textual.app import App
 
-from workbench.tui.audio import SPEEDS, Clip
+from workbench.tui.audio import SPEEDS, Clip, Player
 
 PREFIX = "wuwb-audio:"  # player.js takes window.open calls with this prefix as commands
 KEPT_CLIPS = 16  # clips the page still holds (it keeps 32), so they are not sent again
@@ -197,3 +197,7 @@ class WebPlayer:
         while len(self._sent) > KEPT_CLIPS:
             self._sent.popitem(last=False)
         self._send({"op": "load", "key": sent[1], "rate": self.speed})
+
+
+# What the review screen plays through: the terminal's PortAudio player or the browser's.
+AnyPlayer = Player | WebPlayer
