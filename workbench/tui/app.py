@@ -88,9 +88,7 @@ class ReviewApp(App[None]):
         self.player.rewind_s, self.player.autoplay = audio.rewind_s, audio.autoplay
         self.review_keymap = keymap
         self.set_keymap(keymap)
-        # Reported once each (the keymap, audio and review settings read the same file),
-        # never fatal: the review starts with the defaults.
-        for problem in dict.fromkeys(problems):
+        for problem in problems:  # reported, never fatal: the review starts with defaults
             self.notify(safe(problem), title="Config", severity="warning", markup=False)
         if self.annotator is None and self.is_web:  # never the server's user, unasked
             self.push_screen(LoginPrompt(self.db_path.name), self._logged_in)
