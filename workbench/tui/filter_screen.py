@@ -58,6 +58,9 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
     def compose(self) -> ComposeResult:
         f, s = self.filt, self.sort
         systems = [(Text(safe(name)), name) for name in self.choices.systems]
+
+        def system_select(value: str | None, ident: str) -> Select[str]:
+            return Select(systems, value=value or Select.NULL, prompt="—", id=ident, compact=True)
         with Vertical(classes="dialog wide"):
             yield Label("Filter & sort — enter or ctrl+s applies, escape cancels")
             with VerticalScroll(id="filter-fields", can_focus=False), Grid(id="filter-grid"):
@@ -100,29 +103,11 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
                     compact=True,
                 )
                 yield Label("has system")
-                yield Select(
-                    systems,
-                    value=f.has_system or Select.NULL,
-                    prompt="—",
-                    id="has_system",
-                    compact=True,
-                )
+                yield system_select(f.has_system, "has_system")
                 yield Label("missing system")
-                yield Select(
-                    systems,
-                    value=f.missing_system or Select.NULL,
-                    prompt="—",
-                    id="missing_system",
-                    compact=True,
-                )
+                yield system_select(f.missing_system, "missing_system")
                 yield Label("CER of")
-                yield Select(
-                    systems,
-                    value=f.cer_system or Select.NULL,
-                    prompt="—",
-                    id="cer_system",
-                    compact=True,
-                )
+                yield system_select(f.cer_system, "cer_system")
                 yield Label("CER % from / to")
                 with Horizontal(classes="range"):
                     yield Input(
@@ -150,13 +135,7 @@ class FilterDialog(ModalScreen[tuple[Filter, Sort] | None]):
                     )
                     yield Checkbox("descending", s.descending, id="descending", compact=True)
                 yield Label("sort CER of")
-                yield Select(
-                    systems,
-                    value=s.system or Select.NULL,
-                    prompt="—",
-                    id="sort_system",
-                    compact=True,
-                )
+                yield system_select(s.system, "sort_system")
             with Horizontal(classes="buttons"):
                 yield Button("Apply", id="apply", variant="primary", compact=True)
                 yield Button("Clear", id="clear", compact=True)
