@@ -53,6 +53,13 @@ def envelope(samples: np.ndarray, columns: int) -> np.ndarray:
     return peaks / top if top > 0 else peaks
 
 
+def wait_for_queue(commands: queue.Queue[Any], timeout: float = 5.0) -> None:
+    """Block until every command queued so far on a player's thread has run."""
+    done = threading.Event()
+    commands.put(done.set)
+    done.wait(timeout=timeout)
+
+
 class Player:
     """One clip at a time, played, paused, sought and sped up from any thread without blocking.
 
@@ -127,9 +134,7 @@ class Player:
 
     def wait_idle(self) -> None:
         """Block until every queued command ran (tests and the benchmark use it)."""
-        done = threading.Event()
-        self._commands.put(done.set)
-        done.wait(timeout=5)
+        wait_for_queue(self._commands)
 
     # -- the audio thread -------------------------------------------------------------------
     def _run(self) -> None:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import soundfile
 from textual.app import App
 
-from workbench.tui.audio import SPEEDS, Clip, Player
+from workbench.tui.audio import SPEEDS, Clip, Player, wait_for_queue
 
 PREFIX = "wuwb-audio:"  # player.js takes window.open calls with this prefix as commands
 KEPT_CLIPS = 16  # clips the page still holds (it keeps 32), so they are not sent again
@@ -134,9 +134,7 @@ class WebPlayer:
         self._thread.join(timeout=2)
 
     def wait_idle(self) -> None:
-        done = threading.Event()
-        self._commands.put(done.set)
-        done.wait(timeout=5)
+        wait_for_queue(self._commands)
 
     # -- under the lock ---------------------------------------------------------------------
     def _start(self) -> None:
